@@ -1,0 +1,48 @@
+"""Merchant API: create invoices and v2 payments, read a payment's status."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paysandbox import payments
+from paysandbox.http import base_url, install_error_handlers, json_response, parse_body
+from paysandbox.models import InvoiceCreate, V2Create, invoice_created, payment_view, v2_created
+
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+install_error_handlers(app)
+
+
+@app.post("/api/create-invoice")
+def create_invoice() -> Response[str]:
+    request = parse_body(app, InvoiceCreate)
+    key = app.current_event.headers.get("idempotency-key")
+    payment, replayed = payments.create_invoice(request, idempotency_key=key)
+    if not replayed:
+        metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return json_response(200, invoice_created(payment, base_url(app)), headers)
+
+
+@app.post("/api/v2/payments")
+def create_v2_payment() -> Response[str]:
+    request = parse_body(app, V2Create)
+    payment, existed = payments.create_v2(request)
+    if not existed:
+        metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
+    return json_response(200, v2_created(payment, base_url(app)))
+
+
+@app.get("/api/payments/<payment_id>")
+def get_payment(payment_id: str) -> Response[str]:
+    return json_response(200, payment_view(payments.get_payment(payment_id)))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

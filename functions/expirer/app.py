@@ -1,0 +1,24 @@
+"""Scheduled every minute: expires payments still open past their expiry (SPEC §7)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from paysandbox.payments import expire_due
+
+logger = Logger()
+metrics = Metrics()
+
+# Stop picking up work this long before the Lambda timeout, so an update is never cut off.
+SAFETY_MARGIN_MS = 5_000
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    run = expire_due(lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS)
+    metrics.add_metric(name="PaymentsExpired", unit=MetricUnit.Count, value=run.expired)
+    logger.info("expirer run", extra={"expired": run.expired, "lost_races": run.lost_races, "complete": run.complete})
+    return {"expired": run.expired, "lost_races": run.lost_races, "complete": run.complete}

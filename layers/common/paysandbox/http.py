@@ -1,0 +1,94 @@
+"""What the JSON API handlers share: body parsing, the error mapping, response shaping.
+
+``install_error_handlers`` is the one place domain errors become HTTP responses.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from pydantic import BaseModel, ValidationError
+
+from paysandbox.errors import BadRequest, NotFound, PaySandboxError, validation_failed
+from paysandbox.settings import get_settings
+
+logger = Logger(child=True)
+Model = TypeVar("Model", bound=BaseModel)
+MAX_BODY_BYTES = 64 * 1024
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body, separators=(",", ":")),
+        headers=headers,
+    )
+
+
+def error_response(error: PaySandboxError) -> Response[str]:
+    return json_response(error.status, error.to_body())
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Map every failure to the one JSON error shape; bad input never becomes a 5xx."""
+
+    @app.exception_handler(PaySandboxError)
+    def _domain_error(error: PaySandboxError) -> Response[str]:
+        if error.status >= 500:
+            logger.error("request failed", extra={"code": error.code})
+        return error_response(error)
+
+    @app.exception_handler(ValidationError)
+    def _invalid(error: ValidationError) -> Response[str]:
+        return error_response(validation_failed(error))
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[str]:
+        event = app.current_event
+        return error_response(NotFound(f"No route {event.http_method} {event.path}.", code="route_not_found"))
+
+
+def parse_body(app: APIGatewayRestResolver, model: type[Model]) -> Model:
+    """Validate a JSON object body into ``model``; 400 for non-JSON, 422 for bad fields."""
+    event = app.current_event
+    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise BadRequest("Content-Type must be application/json.", code="unsupported_content_type")
+    try:
+        raw = event.decoded_body or ""
+    except (binascii.Error, UnicodeDecodeError):
+        raise BadRequest("The body is not valid UTF-8.", code="malformed_body") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest("The body is too large.", code="body_too_large")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.", code="malformed_json")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+
+
+def base_url(app: APIGatewayRestResolver) -> str:
+    """Where this API is reachable from outside: PUBLIC_BASE_URL, else derived from the request.
+
+    On an execute-api host the stage is part of the path; on a custom domain or the local
+    sandbox it is not.
+    """
+    configured = get_settings().public_base_url
+    if configured:
+        return configured
+    event = app.current_event
+    host = event.headers.get("host") or event.request_context.domain_name or "localhost"
+    proto = (event.headers.get("x-forwarded-proto") or "https").split(",")[0].strip()
+    if host.endswith(".amazonaws.com"):
+        return f"{proto}://{host}/{event.request_context.stage}"
+    return f"{proto}://{host}"

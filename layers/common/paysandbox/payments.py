@@ -1,0 +1,247 @@
+"""Payment operations: the state machine applied to stored payments.
+
+Every transition is one conditional write on the current status (``repository.payments.
+update_if``), so of two racing transitions exactly one wins; the loser sees the winner's
+item and turns it into a no-op (same outcome asked twice) or a 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from paysandbox import clock
+from paysandbox.errors import Conflict, NotFound, ValidationFailed
+from paysandbox.models import InvoiceCreate, Payment, V2Create
+from paysandbox.repository import ConditionFailed, decode_cursor, encode_cursor
+from paysandbox.repository import payments as store
+from paysandbox.settings import get_settings
+from paysandbox.states import GROUPS, LISTED_GROUPS, OPEN, Status, sources_of
+
+MAX_ID_LENGTH = 200
+
+
+# ------------------------------------------------------------------ create
+
+
+def invoice_id_for_key(idempotency_key: str) -> str:
+    """The payment id an Idempotency-Key maps to, so one conditional put enforces the key."""
+    digest = hashlib.sha256(f"create-invoice:{idempotency_key}".encode()).hexdigest()
+    return f"inv_{digest[:28]}"
+
+
+def _request_hash(request: InvoiceCreate) -> str:
+    canonical = json.dumps(request.model_dump(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _new_item(payment_id: str, flavour: str, now: float, fields: dict[str, Any]) -> dict[str, Any]:
+    settings = get_settings()
+    expires_at = now + settings.payment_ttl_seconds
+    return {
+        "payment_id": payment_id,
+        "flavour": flavour,
+        "status": Status.PENDING.value,
+        "status_group": GROUPS[Status.PENDING],
+        "due_pk": store.DUE_PARTITION,
+        "created_at": now,
+        "updated_at": now,
+        "expires_at": expires_at,
+        "webhook_attempts": 0,
+        "ttl": int(now) + settings.retention_seconds,
+        **fields,
+    }
+
+
+def create_invoice(request: InvoiceCreate, idempotency_key: str | None) -> tuple[Payment, bool]:
+    """Create an invoice payment. Returns (payment, replayed).
+
+    With an Idempotency-Key the same key and body return the original payment (replayed);
+    the same key with another body is a 409.
+    """
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 255 characters.",
+            details=[{"field": "Idempotency-Key", "problem": "length must be 1..255"}],
+        )
+    payment_id = invoice_id_for_key(idempotency_key) if idempotency_key else f"inv_{secrets.token_hex(14)}"
+    request_hash = _request_hash(request)
+    item = _new_item(payment_id, "invoice", clock.now_epoch(), {**request.model_dump(), "request_hash": request_hash})
+    try:
+        store.put_new(item)
+    except ConditionFailed as lost:
+        existing = lost.existing
+        if existing is None or existing.get("request_hash") != request_hash:
+            raise Conflict(
+                "This Idempotency-Key was already used with different parameters.", code="idempotency_key_reused"
+            ) from None
+        return Payment.model_validate(existing), True
+    return Payment.model_validate(item), False
+
+
+def create_v2(request: V2Create) -> tuple[Payment, bool]:
+    """Create a v2 payment, idempotent on tx_id. Returns (payment, existed)."""
+    payment_id = f"pay_{request.tx_id}"
+    fields = request.model_dump(exclude={"version", "callback_url"})
+    item = _new_item(payment_id, "v2", clock.now_epoch(), {**fields, "webhook_url": request.callback_url})
+    try:
+        store.put_new(item)
+    except ConditionFailed as lost:
+        existing = lost.existing
+        if existing is None:  # pragma: no cover - put failed on a vanished item; retrying is the caller's
+            raise
+        if existing.get("amount") != request.amount or existing.get("webhook_url") != request.callback_url:
+            raise Conflict(
+                "A payment with this tx_id exists with a different amount or callback_url.", code="tx_id_conflict"
+            ) from None
+        return Payment.model_validate(existing), True
+    return Payment.model_validate(item), False
+
+
+# ------------------------------------------------------------------ read
+
+
+def get_payment(payment_id: str) -> Payment:
+    item = store.get(payment_id) if 0 < len(payment_id) <= MAX_ID_LENGTH else None
+    if item is None:
+        raise NotFound(f"No payment {payment_id!r}.", code="payment_not_found")
+    return Payment.model_validate(item)
+
+
+@dataclass
+class PaymentPage:
+    group: str
+    payments: list[Payment]
+    next_cursor: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def list_payments(group: str, limit: int, cursor: str | None) -> PaymentPage:
+    """One page of a status group, newest first, plus the count of every listed group."""
+    start_key = None
+    if cursor:
+        start_key = decode_cursor(cursor, store.STATUS_INDEX_KEYS)
+        if start_key is None or start_key["status_group"].get("S") != group:
+            raise ValidationFailed("The cursor is not valid for this list.", code="invalid_cursor")
+    items, last_key = store.query_group(group, limit, start_key)
+    counts = {g: store.count_group(g) for g in LISTED_GROUPS}
+    return PaymentPage(group, [Payment.model_validate(i) for i in items], encode_cursor(last_key), counts)
+
+
+# ------------------------------------------------------------------ transitions
+
+
+def transition(
+    payment_id: str,
+    target: Status,
+    *,
+    extra: dict[str, Any] | None = None,
+    now: float | None = None,
+    allow_from: frozenset[Status] | None = None,
+) -> Payment:
+    """Move a payment to ``target`` with one conditional write.
+
+    Raises ConditionFailed (with the current item) when the payment is not in a state that
+    may move to ``target`` or, for anything but expiry, when it is already past its expiry.
+    Terminal targets also reset the webhook bookkeeping and leave the sparse expiry index.
+    """
+    now = clock.now_epoch() if now is None else now
+    values: dict[str, Any] = {
+        "status": target.value,
+        "status_group": GROUPS[target],
+        "updated_at": now,
+        **(extra or {}),
+    }
+    sources = allow_from or sources_of(target)
+    if target is Status.EXPIRED:
+        expiry_condition: str | None = "expired"
+    else:
+        # Leaving an open state needs the payment unexpired; later moves (refunds) do not.
+        expiry_condition = "unexpired" if sources <= OPEN else None
+    remove: tuple[str, ...] = ()
+    if target not in OPEN:
+        values.update(webhook_status="pending", webhook_attempts=0)
+        remove = ("due_pk",)
+    item = store.update_if(
+        payment_id,
+        from_statuses={s.value for s in sources},
+        set_values=values,
+        remove=remove,
+        expiry_condition=expiry_condition,
+        now=now,
+    )
+    return Payment.model_validate(item)
+
+
+def _refuse(existing: dict[str, Any] | None, payment_id: str, action: str, now: float) -> Conflict | NotFound:
+    if existing is None:
+        return NotFound(f"No payment {payment_id!r}.", code="payment_not_found")
+    current = Payment.model_validate(existing)
+    if current.status in OPEN and current.is_past_expiry(now):
+        return Conflict(f"Cannot {action}: the payment has expired.", code="payment_expired")
+    return Conflict(f"Cannot {action} a payment that is {current.status.value}.", code="invalid_state")
+
+
+def confirm(payment_id: str) -> Payment:
+    """Operator confirm: pending/waiting_for_otp -> paid. Confirming a paid payment again is a no-op."""
+    now = clock.now_epoch()
+    try:
+        return transition(payment_id, Status.PAID, extra={"paid_at": now}, now=now)
+    except ConditionFailed as lost:
+        if lost.existing and lost.existing["status"] == Status.PAID:
+            return Payment.model_validate(lost.existing)
+        raise _refuse(lost.existing, payment_id, "confirm", now) from None
+
+
+def fail(payment_id: str, reason: str | None, decline_code: str = "declined_by_operator") -> Payment:
+    """Operator fail: pending/waiting_for_otp -> failed. Failing a failed payment again is a no-op."""
+    now = clock.now_epoch()
+    extra: dict[str, Any] = {"failed_at": now, "decline_code": decline_code}
+    if reason:
+        extra["failure_reason"] = reason
+    try:
+        return transition(payment_id, Status.FAILED, extra=extra, now=now)
+    except ConditionFailed as lost:
+        if lost.existing and lost.existing["status"] == Status.FAILED:
+            return Payment.model_validate(lost.existing)
+        raise _refuse(lost.existing, payment_id, "fail", now) from None
+
+
+# ------------------------------------------------------------------ expiry
+
+
+@dataclass
+class ExpiryRun:
+    expired: int = 0
+    lost_races: int = 0
+    due_seen: int = 0
+    complete: bool = True
+
+
+def expire_due(has_time: Callable[[], bool], *, page_size: int = 50, max_per_run: int = 1000) -> ExpiryRun:
+    """Expire open payments past their expiry, reading only the sparse index of open ones.
+
+    Bounded by ``has_time`` (the Lambda's remaining time) and ``max_per_run``; safe to run
+    concurrently, since each expiry is a conditional write and a lost race is just counted.
+    """
+    run = ExpiryRun()
+    now = clock.now_epoch()
+    start_key = None
+    while True:
+        ids, start_key = store.query_due(now, page_size, start_key)
+        run.due_seen += len(ids)
+        for payment_id in ids:
+            if not has_time() or run.expired + run.lost_races >= max_per_run:
+                run.complete = False
+                return run
+            try:
+                transition(payment_id, Status.EXPIRED, extra={"expired_at": now}, now=now)
+                run.expired += 1
+            except ConditionFailed:
+                run.lost_races += 1
+        if not start_key:
+            return run

@@ -1,0 +1,159 @@
+"""Payments table access: conditional create, read, conditional transitions, index queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paysandbox.repository import ConditionFailed, dynamodb, from_item, to_attr, to_item
+from paysandbox.settings import get_settings
+
+# While a payment is open it carries this partition key of the sparse `by-expiry` index.
+DUE_PARTITION = "open"
+STATUS_INDEX = "by-status"
+EXPIRY_INDEX = "by-expiry"
+STATUS_INDEX_KEYS = {"payment_id", "status_group", "created_at"}
+
+
+def _table() -> str:
+    return get_settings().payments_table
+
+
+def put_new(item: dict[str, Any]) -> None:
+    """Create a payment unless its id exists; raises ConditionFailed with the existing one."""
+    try:
+        dynamodb.put_item(
+            TableName=_table(),
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(payment_id)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException as exc:
+        raise ConditionFailed(_old_item(exc)) from exc
+
+
+def get(payment_id: str) -> dict[str, Any] | None:
+    response = dynamodb.get_item(TableName=_table(), Key={"payment_id": {"S": payment_id}}, ConsistentRead=True)
+    item = response.get("Item")
+    return from_item(item) if item else None
+
+
+def update_if(
+    payment_id: str,
+    *,
+    from_statuses: set[str],
+    set_values: dict[str, Any],
+    remove: tuple[str, ...] = (),
+    add: dict[str, int] | None = None,
+    expiry_condition: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Update a payment only while its status is one of ``from_statuses``.
+
+    ``expiry_condition`` adds ``"unexpired"`` (expires_at > now) or ``"expired"``
+    (expires_at <= now) to the condition. Returns the new item; raises ConditionFailed with
+    the current item (None when the payment does not exist) when the condition does not hold.
+    """
+    names: dict[str, str] = {"#status": "status"}
+    values: dict[str, Any] = {}
+    sets = []
+    for i, (field, value) in enumerate(set_values.items()):
+        names[f"#s{i}"] = field
+        values[f":s{i}"] = to_attr(value)
+        sets.append(f"#s{i} = :s{i}")
+    expression = "SET " + ", ".join(sets)
+    if add:
+        adds = []
+        for i, (field, amount) in enumerate(add.items()):
+            names[f"#a{i}"] = field
+            values[f":a{i}"] = to_attr(amount)
+            adds.append(f"#a{i} :a{i}")
+        expression += " ADD " + ", ".join(adds)
+    if remove:
+        removes = []
+        for i, field in enumerate(remove):
+            names[f"#r{i}"] = field
+            removes.append(f"#r{i}")
+        expression += " REMOVE " + ", ".join(removes)
+
+    placeholders = []
+    for i, status in enumerate(sorted(from_statuses)):
+        values[f":f{i}"] = {"S": status}
+        placeholders.append(f":f{i}")
+    condition = f"#status IN ({', '.join(placeholders)})"
+    if expiry_condition:
+        values[":now"] = to_attr(now)
+        condition += " AND expires_at > :now" if expiry_condition == "unexpired" else " AND expires_at <= :now"
+
+    try:
+        response = dynamodb.update_item(
+            TableName=_table(),
+            Key={"payment_id": {"S": payment_id}},
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException as exc:
+        raise ConditionFailed(_old_item(exc)) from exc
+    return from_item(response["Attributes"])
+
+
+def query_due(
+    now: float, limit: int, start_key: dict[str, Any] | None = None
+) -> tuple[list[str], dict[str, Any] | None]:
+    """Ids of open payments whose expiry has passed, oldest first, from the sparse index."""
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": EXPIRY_INDEX,
+        "KeyConditionExpression": "due_pk = :open AND expires_at <= :now",
+        "ExpressionAttributeValues": {":open": {"S": DUE_PARTITION}, ":now": to_attr(now)},
+        "Limit": limit,
+    }
+    if start_key:
+        kwargs["ExclusiveStartKey"] = start_key
+    response = dynamodb.query(**kwargs)
+    ids = [item["payment_id"]["S"] for item in response.get("Items", [])]
+    return ids, response.get("LastEvaluatedKey")
+
+
+def query_group(
+    group: str, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a status group, newest first."""
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": STATUS_INDEX,
+        "KeyConditionExpression": "status_group = :g",
+        "ExpressionAttributeValues": {":g": {"S": group}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if cursor:
+        kwargs["ExclusiveStartKey"] = cursor
+    response = dynamodb.query(**kwargs)
+    return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+def count_group(group: str) -> int:
+    """Number of payments in a status group (a COUNT query over the index, paged)."""
+    total = 0
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": STATUS_INDEX,
+        "KeyConditionExpression": "status_group = :g",
+        "ExpressionAttributeValues": {":g": {"S": group}},
+        "Select": "COUNT",
+    }
+    while True:
+        response = dynamodb.query(**kwargs)
+        total += int(response.get("Count", 0))
+        if "LastEvaluatedKey" not in response:
+            return total
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _old_item(exc: Exception) -> dict[str, Any] | None:
+    item = getattr(exc, "response", {}).get("Item")
+    return from_item(item) if item else None
