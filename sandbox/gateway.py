@@ -1,0 +1,165 @@
+"""A local stand-in for API Gateway (REST, proxy integration).
+
+Routes are the template's ``Api`` events; each request becomes the proxy event Lambda would
+receive, and the handler's proxy response becomes the HTTP response.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from sandbox.apigw import proxy_event
+from sandbox.functions import Function
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+@dataclass
+class Route:
+    method: str  # upper-case, or ANY
+    path: str  # the template's path, e.g. /api/payments/{payment_id}
+    function: Function
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def of(cls, method: str, path: str, function: Function) -> Route:
+        regex = ""
+        for part in re.split(r"(\{[^}]+\})", path):
+            if part.startswith("{") and part.endswith("+}"):
+                regex += f"(?P<{part[1:-2]}>.+)"
+            elif part.startswith("{"):
+                regex += f"(?P<{part[1:-1]}>[^/]+)"
+            else:
+                regex += re.escape(part)
+        return cls(method.upper(), path, function, re.compile(f"^{regex}/?$"))
+
+
+def api_routes(functions: dict[str, Function]) -> list[Route]:
+    """Every ``Type: Api`` event of every function, as a route."""
+    routes = []
+    for function in functions.values():
+        for event in function.events.values():
+            if event.get("Type") == "Api":
+                props = event["Properties"]
+                routes.append(Route.of(props["Method"], props["Path"], function))
+    # Literal paths before parameterised ones, as API Gateway prefers the most specific.
+    routes.sort(key=lambda r: (r.path.count("{"), -len(r.path)))
+    return routes
+
+
+def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in routes:
+        found = route.pattern.match(path)
+        if found and route.method in (method.upper(), "ANY"):
+            return route, {k: unquote(v) for k, v in found.groupdict().items()}
+    return None
+
+
+def _not_found() -> tuple[int, dict[str, str], bytes]:
+    body = {"error": {"code": "route_not_found", "message": "No such route."}}
+    return 404, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def dispatch(routes: list[Route], method: str, raw_path: str, headers: dict[str, str], body: bytes | None, host: str):
+    """Run one request through the matching handler: (status, headers, body bytes)."""
+    parts = urlsplit(raw_path)
+    found = match(routes, method, parts.path)
+    if found is None:
+        return _not_found()
+    route, params = found
+    event = proxy_event(
+        method,
+        parts.path,
+        resource=route.path,
+        path_parameters=params or None,
+        headers=headers,
+        query=parts.query,
+        body=body,
+        host=host,
+    )
+    response = route.function.invoke(event)
+    out_headers: dict[str, str] = dict(response.get("headers") or {})
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        out_headers[name] = ", ".join(str(v) for v in values)
+    raw = response.get("body") or ""
+    payload = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
+    return int(response.get("statusCode", 200)), out_headers, payload
+
+
+class Gateway:
+    """A threaded HTTP server on 127.0.0.1 serving the template's API routes."""
+
+    def __init__(self, routes: list[Route], host: str = "127.0.0.1", port: int = 3000):
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY_BYTES:
+                    self._reply(413, {"Content-Type": "application/json"}, b'{"message":"Request Too Long"}')
+                    return
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items()}
+                try:
+                    status, out_headers, payload = dispatch(
+                        gateway.routes, self.command, self.path, headers, body, self.headers.get("Host") or ""
+                    )
+                except Exception:  # a handler crash is a 502 from API Gateway, never a dead server
+                    gateway.log_exception()
+                    status, out_headers, payload = (
+                        502,
+                        {"Content-Type": "application/json"},
+                        b'{"message":"Internal server error"}',
+                    )
+                self._reply(status, out_headers, payload)
+
+            def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                gateway.log_request(format % args)
+
+        self.routes = routes
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def log_request(self, line: str) -> None:
+        """Access log hook; quiet by default (the runtime decides what to print)."""
+
+    def log_exception(self) -> None:
+        import traceback
+
+        traceback.print_exc()
+
+    def start(self) -> Gateway:
+        self.thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
