@@ -125,6 +125,12 @@ class StreamPoller(Poller):
         self._retries = 0
         self.discarded_batches = 0
 
+    def start(self) -> None:
+        # Open the shard iterator before anything else runs: with LATEST, a write made right
+        # after start-up must not slip past the poller's first read.
+        self._open()
+        super().start()
+
     def _open(self) -> None:
         shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         self._shard_id = shards[-1]["ShardId"]  # moto keeps one shard per stream

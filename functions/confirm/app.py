@@ -1,6 +1,11 @@
-"""Operator API: confirm or fail payments and list them by status (bearer token required)."""
+"""Operator API: confirm or fail payments and list them by status (bearer token required),
+and the operator console page (public HTML; its data calls need the token)."""
 
 from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -12,6 +17,7 @@ from paysandbox.auth import require_operator
 from paysandbox.errors import ValidationFailed
 from paysandbox.http import install_error_handlers, json_response, parse_body
 from paysandbox.models import FailRequest, PaymentRef, payment_view, v2_confirmed, v2_failed
+from paysandbox.secrets import webhook_secret
 from paysandbox.states import group_from_query
 
 logger = Logger()
@@ -73,6 +79,41 @@ def _limit(raw: str | None) -> int:
             details=[{"field": "limit", "problem": f"must be 1..{MAX_LIMIT}"}],
         )
     return int(raw)
+
+
+CONSOLE_PAGE = Path(__file__).with_name("console.html")
+_console_template: str | None = None
+
+
+@app.get("/console")
+def console() -> Response[str]:
+    """The console shell: no data and no secret in it; its script calls the operator API."""
+    global _console_template
+    if _console_template is None:  # read on first use: most invocations never serve the page
+        _console_template = CONSOLE_PAGE.read_text(encoding="utf-8")
+    nonce = secrets.token_urlsafe(16)
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=_console_template.replace("{{nonce}}", nonce),
+        headers={
+            "Content-Security-Policy": (
+                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+                "connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+            ),
+            "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@app.get("/api/v2/console-config", middlewares=[_operator_only])
+def console_config() -> Response[str]:
+    """What the console shows receivers: the webhook secret in Standard Webhooks ``whsec_`` form."""
+    whsec = "whsec_" + base64.b64encode(webhook_secret().encode()).decode()
+    return json_response(200, {"webhook_secret_whsec": whsec}, headers={"Cache-Control": "no-store"})
 
 
 @logger.inject_lambda_context(clear_state=True)
