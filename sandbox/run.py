@@ -66,6 +66,9 @@ def _port(name: str, default: int) -> int:
 
 def _ensure_free(port: int, what: str, variable: str) -> None:
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As the servers themselves do: connections of a previous run in TIME_WAIT do not count,
+    # while a live listener still makes bind fail.
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         probe.bind((HOST, port))
     except OSError:
