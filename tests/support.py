@@ -58,12 +58,15 @@ class Api:
             path_parameters=path_parameters,
         )
         response = load_handler(self.function).lambda_handler(event, LambdaContext(function_name=self.function))
+        headers_out = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers_out[name] = ", ".join(values)
         text = response.get("body") or ""
         try:
             decoded = json.loads(text) if text else None
         except ValueError:
             decoded = text
-        return response["statusCode"], decoded, response.get("headers") or {}
+        return response["statusCode"], decoded, headers_out
 
 
 def invoice_body(**overrides: Any) -> dict[str, Any]:
@@ -88,3 +91,61 @@ def v2_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def stored_payments() -> list[dict[str, Any]]:
+    """Every item in the Payments table (tests only: the product never scans)."""
+    import boto3
+
+    from paysandbox.repository import from_item
+
+    items = boto3.client("dynamodb").scan(TableName="Payments")["Items"]
+    return [from_item(i) for i in items]
+
+
+def payment_path(payment_id: str, suffix: str = "") -> dict[str, Any]:
+    """Keyword arguments for Api.call on /api/payments/{payment_id}[suffix]."""
+    return {
+        "resource": "/api/payments/{payment_id}" + suffix,
+        "path_parameters": {"payment_id": payment_id},
+    }
+
+
+def view_of(merchant: Api, payment_id: str) -> dict[str, Any]:
+    """GET /api/payments/{payment_id} through the merchant handler; asserts it exists."""
+    from urllib.parse import quote
+
+    status, view, _ = merchant.call("GET", f"/api/payments/{quote(payment_id, safe='')}", **payment_path(payment_id))
+    assert status == 200, view
+    return dict(view)
+
+
+def stream_records(table: str = "Payments") -> list[dict[str, Any]]:
+    """Every record so far on the table's stream, read with moto's real GetRecords."""
+    import boto3
+
+    arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams")
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records.extend(page["Records"])
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    return records
+
+
+def terminal_transitions(payment_id: str) -> list[str]:
+    """The statuses a payment entered from an open one, per its stream records."""
+    found = []
+    for record in stream_records():
+        images = record["dynamodb"]
+        if record["eventName"] != "MODIFY" or images["Keys"]["payment_id"]["S"] != payment_id:
+            continue
+        old, new = images["OldImage"]["status"]["S"], images["NewImage"]["status"]["S"]
+        if old in ("pending", "waiting_for_otp") and new not in ("pending", "waiting_for_otp"):
+            found.append(new)
+    return found

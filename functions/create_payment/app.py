@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paysandbox import payments
-from paysandbox.http import base_url, install_error_handlers, json_response, parse_body
+from paysandbox.http import base_url, install_error_handlers, json_response, parse_body, path_param
 from paysandbox.models import InvoiceCreate, V2Create, invoice_created, payment_view, v2_created
 
 logger = Logger()
@@ -39,7 +39,8 @@ def create_v2_payment() -> Response[str]:
 
 @app.get("/api/payments/<payment_id>")
 def get_payment(payment_id: str) -> Response[str]:
-    return json_response(200, payment_view(payments.get_payment(payment_id)))
+    payment = payments.get_payment(path_param(app, "payment_id", payment_id))
+    return json_response(200, payment_view(payment))
 
 
 @logger.inject_lambda_context(clear_state=True)

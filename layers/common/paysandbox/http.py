@@ -77,6 +77,11 @@ def parse_body(app: APIGatewayRestResolver, model: type[Model]) -> Model:
         raise validation_failed(exc) from None
 
 
+def path_param(app: APIGatewayRestResolver, name: str, matched: str) -> str:
+    """A path parameter as API Gateway decoded it; the router only sees the raw path."""
+    return (app.current_event.path_parameters or {}).get(name) or matched
+
+
 def base_url(app: APIGatewayRestResolver) -> str:
     """Where this API is reachable from outside: PUBLIC_BASE_URL, else derived from the request.
 

@@ -157,6 +157,8 @@ def transition(
         **(extra or {}),
     }
     sources = allow_from or sources_of(target)
+    if not sources:
+        raise ValueError(f"no state moves to {target.value}")
     if target is Status.EXPIRED:
         expiry_condition: str | None = "expired"
     else:
