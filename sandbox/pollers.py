@@ -7,8 +7,10 @@ poller does:
 - ``StreamPoller`` (``Type: DynamoDB``): ``get_records`` on the table's stream; records
   that fail the ``FilterCriteria`` are skipped; a failed batch (handler error, or with
   ``ReportBatchItemFailures`` the lowest failed sequence number) is re-read from the failed
-  record; after ``MaximumRetryAttempts`` retries (-1 = until it succeeds) the batch is
-  described to the ``OnFailure`` destination (an SQS queue) and the poller moves on.
+  record, split in halves first on a handler error when ``BisectBatchOnFunctionError`` is
+  set (splits do not count as retries, as in Lambda); after ``MaximumRetryAttempts``
+  retries (-1 = until it succeeds) the batch is described to the ``OnFailure`` destination
+  (an SQS queue) and the poller moves on.
 - ``SqsPoller`` (``Type: SQS``): real ``receive_message`` calls, so the queue's visibility
   timeout and its redrive policy apply (the emulator moves a message to the dead-letter
   queue once it has been received ``maxReceiveCount`` times). Processed messages are
@@ -114,6 +116,8 @@ class StreamPoller(Poller):
         self.starting_position = properties.get("StartingPosition", "LATEST")
         self.filter_criteria = properties.get("FilterCriteria")
         self.max_retries = int(properties.get("MaximumRetryAttempts", -1))
+        self.bisect = bool(properties.get("BisectBatchOnFunctionError", False))
+        self._limit = self.batch_size  # smaller while a bisected batch is being retried
         self.report_failures = "ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or [])
         destination = ((properties.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         self.on_failure_url = stack.queue_url(str(stack.resolve(destination))) if destination else None
@@ -151,16 +155,20 @@ class StreamPoller(Poller):
     def poll_once(self) -> bool:
         if self._iterator is None:
             self._open()
-        page = self.streams.get_records(ShardIterator=self._iterator, Limit=self.batch_size)
+        page = self.streams.get_records(ShardIterator=self._iterator, Limit=self._limit)
         records = stream_records_to_event(page["Records"], self.stream_arn)["Records"]
         if not records:
             self._iterator = page["NextShardIterator"]
             return False
         batch = [r for r in records if filter_patterns.passes(self.filter_criteria, r)]
-        failed_at = self._run(batch) if batch else None
+        failed_at, crashed = self._run(batch) if batch else (None, False)
         if failed_at is None:
-            self._failed_at, self._retries = None, 0
+            self._failed_at, self._retries, self._limit = None, 0, self.batch_size
             self._iterator = page["NextShardIterator"]
+            return True
+        if crashed and self.bisect and len(records) > 1:
+            self._limit = max(1, len(records) // 2)
+            self._seek("AT_SEQUENCE_NUMBER", records[0]["dynamodb"]["SequenceNumber"])
             return True
         self._retries = self._retries + 1 if failed_at == self._failed_at else 1
         self._failed_at = failed_at
@@ -172,18 +180,18 @@ class StreamPoller(Poller):
         self._seek("AT_SEQUENCE_NUMBER", failed_at)  # retry from the failed record
         return False  # back off before the retry
 
-    def _run(self, batch: list[dict[str, Any]]) -> str | None:
-        """Invoke with the batch; the sequence number to retry from, or None when done."""
+    def _run(self, batch: list[dict[str, Any]]) -> tuple[str | None, bool]:
+        """Invoke with the batch: (the sequence number to retry from or None when done, handler crashed)."""
         sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
         response, ok = self.invoke({"Records": batch})
         if not ok:
-            return sequence_numbers[0]
+            return sequence_numbers[0], True
         if not self.report_failures:
-            return None
+            return None, False
         failed = _failed_identifiers(response, sequence_numbers)
         if failed is None:
-            return sequence_numbers[0]
-        return min(failed, key=int) if failed else None
+            return sequence_numbers[0], False
+        return (min(failed, key=int) if failed else None), False
 
     def _discard(self, batch: list[dict[str, Any]], failed_at: str) -> None:
         """Retries exhausted: tell the on-failure destination which records were skipped."""

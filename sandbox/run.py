@@ -135,8 +135,12 @@ def main() -> int:
     for function in functions.values():
         function.load()  # import every handler now: errors surface at start, first requests are warm
 
+    class LoggingGateway(Gateway):
+        def log_request(self, line: str) -> None:  # one line per request, like sam local
+            print(f"[api] {line}", flush=True)
+
     try:
-        gateway = Gateway(api_routes(functions), host=HOST, port=api_port)
+        gateway = LoggingGateway(api_routes(functions), host=HOST, port=api_port)
     except OSError as error:  # taken between the probe and now
         emulator.stop()
         print(f"sandbox: cannot listen on {HOST}:{api_port}: {error}", file=sys.stderr)

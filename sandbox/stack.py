@@ -134,18 +134,18 @@ def deploy(
     queues = resources_of_type("AWS::SQS::Queue", template)
     # Dead-letter queues first: a redrive policy names its target's ARN.
     for name in sorted(queues, key=lambda n: "RedrivePolicy" in queues[n].get("Properties", {})):
-        props = queues[name].get("Properties") or {}
+        props = stack.resolve(queues[name].get("Properties") or {})
         queue_name = props.get("QueueName") or (f"{name}.fifo" if props.get("FifoQueue") else name)
         attributes = {key: _attribute(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
         if "RedrivePolicy" in props:
-            attributes["RedrivePolicy"] = json.dumps(stack.resolve(props["RedrivePolicy"]))
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
         url = sqs.create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         stack.refs[name] = url
         stack.attributes.update({(name, "Arn"): arn, (name, "QueueUrl"): url, (name, "QueueName"): queue_name})
 
     for name, resource in resources_of_type("AWS::SecretsManager::Secret", template).items():
-        props = resource.get("Properties") or {}
+        props = stack.resolve(resource.get("Properties") or {})
         value = secret_values[name]
         created = secretsmanager.create_secret(
             Name=props.get("Name") or name, SecretString=value, Description=props.get("Description", "")

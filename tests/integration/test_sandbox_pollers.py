@@ -184,6 +184,36 @@ def test_stream_handler_error_exhausts_retries_then_goes_to_the_failure_destinat
     wait_for(lambda: ids_of(module.calls[-1]) == ["fine"])
 
 
+def test_stream_bisects_a_crashing_batch_down_to_the_poison_record(emulator, stack, make_function, running) -> None:  # noqa: F811
+    event = stream_event(
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailures", "Arn"]}}},
+    )
+    function, module = make_function("StreamFn", {"Stream": event})
+
+    def crash_on_poison(event: dict[str, Any]) -> None:
+        if "poison" in ids_of(event):
+            raise RuntimeError("handler bug")
+
+    module.behaviour = crash_on_poison
+    put(emulator, "a", "b", "poison", "d")
+    running(event_pollers({"StreamFn": function}, stack, emulator, {})[0])
+
+    wait_for(lambda: module.calls and ids_of(module.calls[-1]) == ["d"])
+    # Halves until the poison record is alone; splits are free, then one retry, then it is skipped.
+    assert [ids_of(call) for call in module.calls] == [
+        ["a", "b", "poison", "d"],
+        ["a", "b"],
+        ["poison", "d"],
+        ["poison"],
+        ["poison"],
+        ["d"],
+    ]
+    failure = json.loads(emulator.sqs.receive_message(QueueUrl=stack.ref("StreamFailures"))["Messages"][0]["Body"])
+    assert failure["DDBStreamBatchInfo"]["batchSize"] == 1
+
+
 def test_stream_filter_criteria_decide_what_reaches_the_handler(emulator, stack, make_function, running) -> None:  # noqa: F811
     pattern = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": [{"prefix": "pay"}]}}}}
     event = stream_event(FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]})
