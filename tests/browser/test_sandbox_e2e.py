@@ -11,14 +11,12 @@ from __future__ import annotations
 import base64
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.sandbox_process import (
-    CHROMIUM_ARGS,
+from tests.browser.sandbox_process import (
     SECRET,
     TOKEN,
     Sandbox,
@@ -30,14 +28,6 @@ from tests.e2e.sandbox_process import (
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
 TTL_SECONDS = 12
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30) -> Any:
@@ -61,8 +51,9 @@ def v2(tx_id: str) -> dict[str, Any]:
     }
 
 
-def open_console(browser: Browser, sandbox: Sandbox) -> Page:
+def open_console(browser: Browser, sandbox: Sandbox, csp_violations: list[str]) -> Page:
     page = browser.new_page()
+    page.on("console", lambda m: csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(f"{sandbox.url}/console")
     page.get_by_label("Operator token").fill(TOKEN)
     page.get_by_label("Operator token").press("Enter")
@@ -99,7 +90,8 @@ def test_the_whole_system_runs_locally_and_stops_cleanly(sandbox_factory, browse
     assert sandbox.request("GET", "/no/such/route")[0] == 404
 
     # The console: create a v2 payment with the form, confirm it with one click.
-    page = open_console(browser, sandbox)
+    csp_violations: list[str] = []
+    page = open_console(browser, sandbox, csp_violations)
     page.get_by_label("Transaction id (tx_id)").fill("e2e-console")
     page.get_by_label("Order id").fill("order-console")
     page.get_by_label("User id").fill("user-console")
@@ -135,6 +127,7 @@ def test_the_whole_system_runs_locally_and_stops_cleanly(sandbox_factory, browse
     page.wait_for_timeout(4500)
     expect(page.get_by_role("cell", name="pay_e2e-quiet", exact=True)).to_have_count(0)
     page.close()
+    assert csp_violations == []  # the inline script and style run under the nonce CSP
 
     # The expirer runs on its (shortened) schedule in the sandbox.
     wait_for(lambda: sandbox.request("GET", f"/api/payments/{expiring}")[1]["status"] == "expired", TTL_SECONDS + 20)
@@ -149,7 +142,7 @@ def test_a_taken_port_fails_fast_with_a_clear_message(tmp_path) -> None:
     import subprocess
     import sys
 
-    from tests.e2e.sandbox_process import ROOT
+    from tests.browser.sandbox_process import ROOT
 
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
