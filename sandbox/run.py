@@ -132,6 +132,8 @@ def main() -> int:
         secret_values=secrets,
     )
     os.environ.update(shared_environment(functions, stack, os.environ, secret_vars))
+    # The template declares AWS_ENDPOINT_URL empty (for sam local's env.json); here it is ours.
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
     for function in functions.values():
         function.load()  # import every handler now: errors surface at start, first requests are warm
 
