@@ -99,7 +99,7 @@ def console() -> Response[str]:
         headers={
             "Content-Security-Policy": (
                 f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-                "connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+                "connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
             ),
             "X-Frame-Options": "DENY",
             "X-Content-Type-Options": "nosniff",
