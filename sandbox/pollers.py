@@ -31,7 +31,7 @@ import re
 import threading
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sandbox import filter_patterns
@@ -109,8 +109,17 @@ def _failed_identifiers(response: Any, identifiers: list[str]) -> list[str] | No
 
 
 class StreamPoller(Poller):
-    def __init__(self, function: Function, event_name: str, properties: dict[str, Any], stack: Stack, clients: Any):
+    def __init__(
+        self,
+        function: Function,
+        event_name: str,
+        properties: dict[str, Any],
+        stack: Stack,
+        clients: Any,
+        release_iterator: Callable[[str], None] | None = None,
+    ):
         super().__init__(function, event_name)
+        self.release_iterator = release_iterator  # see sandbox/emulator.py
         self.stream_arn = str(stack.resolve(properties["Stream"]))
         self.batch_size = int(properties.get("BatchSize", 100))
         self.starting_position = properties.get("StartingPosition", "LATEST")
@@ -138,14 +147,27 @@ class StreamPoller(Poller):
     def _open(self) -> None:
         shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         self._shard_id = shards[-1]["ShardId"]  # moto keeps one shard per stream
-        self._iterator = self.streams.get_shard_iterator(
-            StreamArn=self.stream_arn, ShardId=self._shard_id, ShardIteratorType=self.starting_position
-        )["ShardIterator"]
+        self._move_to(
+            self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=self._shard_id, ShardIteratorType=self.starting_position
+            )["ShardIterator"]
+        )
 
     def _seek(self, kind: str, sequence_number: str) -> None:
-        self._iterator = self.streams.get_shard_iterator(
-            StreamArn=self.stream_arn, ShardId=self._shard_id, ShardIteratorType=kind, SequenceNumber=sequence_number
-        )["ShardIterator"]
+        self._move_to(
+            self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn,
+                ShardId=self._shard_id,
+                ShardIteratorType=kind,
+                SequenceNumber=sequence_number,
+            )["ShardIterator"]
+        )
+
+    def _move_to(self, iterator: str) -> None:
+        """Read from ``iterator`` next; the one it replaces is never used again."""
+        if self._iterator is not None and self.release_iterator is not None:
+            self.release_iterator(self._iterator)
+        self._iterator = iterator
 
     def idle_wait(self) -> float:
         if self._failed_at is None:
@@ -158,13 +180,13 @@ class StreamPoller(Poller):
         page = self.streams.get_records(ShardIterator=self._iterator, Limit=self._limit)
         records = stream_records_to_event(page["Records"], self.stream_arn)["Records"]
         if not records:
-            self._iterator = page["NextShardIterator"]
+            self._move_to(page["NextShardIterator"])
             return False
         batch = [r for r in records if filter_patterns.passes(self.filter_criteria, r)]
         failed_at, crashed = self._run(batch) if batch else (None, False)
         if failed_at is None:
             self._failed_at, self._retries, self._limit = None, 0, self.batch_size
-            self._iterator = page["NextShardIterator"]
+            self._move_to(page["NextShardIterator"])
             return True
         if crashed and self.bisect and len(records) > 1:
             self._limit = max(1, len(records) // 2)
@@ -302,7 +324,11 @@ class SchedulePoller(Poller):
 
 
 def event_pollers(
-    functions: Mapping[str, Function], stack: Stack, clients: Any, environ: Mapping[str, str]
+    functions: Mapping[str, Function],
+    stack: Stack,
+    clients: Any,
+    environ: Mapping[str, str],
+    release_iterator: Callable[[str], None] | None = None,
 ) -> list[Poller]:
     """A poller for every non-Api event of every function in the template."""
     pollers: list[Poller] = []
@@ -314,7 +340,7 @@ def event_pollers(
             if properties.get("Enabled", True) is False:
                 continue
             if kind == "DynamoDB":
-                pollers.append(StreamPoller(function, event_name, properties, stack, clients))
+                pollers.append(StreamPoller(function, event_name, properties, stack, clients, release_iterator))
             elif kind == "SQS":
                 pollers.append(SqsPoller(function, event_name, properties, stack, clients))
             elif kind in ("Schedule", "ScheduleV2"):

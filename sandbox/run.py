@@ -80,17 +80,6 @@ def _ensure_free(port: int, what: str, variable: str) -> None:
         probe.close()
 
 
-def _start_emulator(port: int) -> Any:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per poll
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
-    return server
-
-
 def main() -> int:
     started = time.monotonic()
     api_port = _port("PORT", 3000)
@@ -110,6 +99,8 @@ def main() -> int:
 
     import boto3
 
+    from sandbox.emulator import release_shard_iterator
+    from sandbox.emulator import start as start_emulator
     from sandbox.gateway import Gateway, api_routes
     from sandbox.pollers import event_pollers
     from sandbox.stack import deploy
@@ -119,7 +110,7 @@ def main() -> int:
     secret_vars = secret_variables(functions, template)
     secrets, generated = secret_values(secret_vars, os.environ)
 
-    emulator = _start_emulator(emulator_port)
+    emulator = start_emulator(HOST, emulator_port)
     session = boto3.session.Session()
     clients = Clients(*(session.client(s) for s in ("dynamodb", "dynamodbstreams", "sqs", "secretsmanager")))
     stack = deploy(
@@ -148,7 +139,9 @@ def main() -> int:
         print(f"sandbox: cannot listen on {HOST}:{api_port}: {error}", file=sys.stderr)
         return 2
     gateway.start()
-    pollers = event_pollers(functions, stack, clients, os.environ)
+    pollers = event_pollers(
+        functions, stack, clients, os.environ, release_iterator=lambda it: release_shard_iterator(REGION, it)
+    )
     for poller in pollers:
         poller.start()
 

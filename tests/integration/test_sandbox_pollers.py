@@ -214,6 +214,24 @@ def test_stream_bisects_a_crashing_batch_down_to_the_poison_record(emulator, sta
     assert failure["DDBStreamBatchInfo"]["batchSize"] == 1
 
 
+def test_stream_poller_releases_the_iterators_it_is_done_with(emulator, stack, make_function, running) -> None:  # noqa: F811
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    from sandbox.emulator import release_shard_iterator
+
+    function, module = make_function("StreamFn", {"Stream": stream_event()})
+    module.behaviour = lambda event: None
+    poller = event_pollers(
+        {"StreamFn": function}, stack, emulator, {}, release_iterator=lambda it: release_shard_iterator(REGION, it)
+    )[0]
+    running(poller)
+    put(emulator, "a")
+    wait_for(lambda: module.calls)
+    time.sleep(1.5)  # about six idle polls
+    # moto keeps every iterator it hands out unless told; the poller holds exactly one.
+    assert len(dynamodbstreams_backends["123456789012"][REGION].shard_iterators) <= 1
+
+
 def test_stream_filter_criteria_decide_what_reaches_the_handler(emulator, stack, make_function, running) -> None:  # noqa: F811
     pattern = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": [{"prefix": "pay"}]}}}}
     event = stream_event(FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]})
