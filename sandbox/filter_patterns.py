@@ -34,7 +34,8 @@ def sqs_view(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pattern(raw: Any) -> dict[str, Any]:
-    return json.loads(raw) if isinstance(raw, str) else raw
+    pattern: dict[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
+    return pattern
 
 
 def matches(pattern: dict[str, Any], data: Any) -> bool:

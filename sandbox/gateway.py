@@ -67,7 +67,9 @@ def _not_found() -> tuple[int, dict[str, str], bytes]:
     return 404, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
 
-def dispatch(routes: list[Route], method: str, raw_path: str, headers: dict[str, str], body: bytes | None, host: str):
+def dispatch(
+    routes: list[Route], method: str, raw_path: str, headers: dict[str, str], body: bytes | None, host: str
+) -> tuple[int, dict[str, str], bytes]:
     """Run one request through the matching handler: (status, headers, body bytes)."""
     parts = urlsplit(raw_path)
     found = match(routes, method, parts.path)
@@ -145,7 +147,7 @@ class Gateway:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def log_request(self, line: str) -> None:
         """Access log hook; quiet by default (the runtime decides what to print)."""

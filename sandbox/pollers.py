@@ -172,7 +172,8 @@ class StreamPoller(Poller):
     def idle_wait(self) -> float:
         if self._failed_at is None:
             return IDLE_WAIT_SECONDS
-        return min(MAX_RETRY_WAIT_SECONDS, FIRST_RETRY_WAIT_SECONDS * 2 ** max(0, self._retries - 1))
+        backoff: float = FIRST_RETRY_WAIT_SECONDS * 2 ** max(0, self._retries - 1)
+        return min(MAX_RETRY_WAIT_SECONDS, backoff)
 
     def poll_once(self) -> bool:
         if self._iterator is None:

@@ -9,6 +9,7 @@ are merged.
 from __future__ import annotations
 
 import base64
+import signal
 import socket
 import time
 from collections.abc import Callable
@@ -158,3 +159,12 @@ def test_a_taken_port_fails_fast_with_a_clear_message(tmp_path) -> None:
         )
     assert result.returncode != 0
     assert f"port {taken}" in result.stderr and "PORT=" in result.stderr
+
+
+def test_ctrl_c_stops_everything_with_exit_0(sandbox_factory) -> None:  # noqa: F811
+    sandbox: Sandbox = sandbox_factory()
+    status, _ = sandbox.request("GET", "/api/v2/pending-payments", headers=OPERATOR)
+    assert status == 200  # up and serving
+    sandbox.process.send_signal(signal.SIGINT)
+    assert sandbox.process.wait(20) == 0
+    assert port_is_free(sandbox.api_port) and port_is_free(sandbox.emulator_port)
