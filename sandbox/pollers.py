@@ -136,7 +136,6 @@ class StreamPoller(Poller):
         self._iterator: str | None = None
         self._failed_at: str | None = None  # sequence number being retried
         self._retries = 0
-        self.discarded_batches = 0
 
     def start(self) -> None:
         # Open the shard iterator before anything else runs: with LATEST, a write made right
@@ -218,7 +217,6 @@ class StreamPoller(Poller):
 
     def _discard(self, batch: list[dict[str, Any]], failed_at: str) -> None:
         """Retries exhausted: tell the on-failure destination which records were skipped."""
-        self.discarded_batches += 1
         skipped = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= int(failed_at)]
         print(f"[sandbox] {self.name}: retries exhausted, skipping {len(skipped)} stream record(s)", flush=True)
         if self.on_failure_url is None:

@@ -91,6 +91,15 @@ def main() -> int:
         print(taken, file=sys.stderr)
         return 2
 
+    # From here on a signal only asks for a stop, which happens once start-up is complete.
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
     endpoint = f"http://{HOST}:{emulator_port}"
     for name in CLEARED_VARIABLES:
         os.environ.pop(name, None)
@@ -102,8 +111,12 @@ def main() -> int:
     from sandbox.emulator import release_shard_iterator
     from sandbox.emulator import start as start_emulator
     from sandbox.gateway import Gateway, api_routes
-    from sandbox.pollers import event_pollers
+    from sandbox.pollers import Poller, event_pollers
     from sandbox.stack import deploy
+
+    class LoggingGateway(Gateway):
+        def log_request(self, line: str) -> None:  # one line per request, like sam local
+            print(f"[api] {line}", flush=True)
 
     template = load_template()
     functions = template_functions(template)
@@ -111,57 +124,48 @@ def main() -> int:
     secrets, generated = secret_values(secret_vars, os.environ)
 
     emulator = start_emulator(HOST, emulator_port)
-    session = boto3.session.Session()
-    clients = Clients(*(session.client(s) for s in ("dynamodb", "dynamodbstreams", "sqs", "secretsmanager")))
-    stack = deploy(
-        template,
-        clients.dynamodb,
-        clients.sqs,
-        clients.secretsmanager,
-        region=REGION,
-        parameters=parameter_values(template),
-        secret_values=secrets,
-    )
-    os.environ.update(shared_environment(functions, stack, os.environ, secret_vars))
-    # The template declares AWS_ENDPOINT_URL empty (for sam local's env.json); here it is ours.
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    for function in functions.values():
-        function.load()  # import every handler now: errors surface at start, first requests are warm
-
-    class LoggingGateway(Gateway):
-        def log_request(self, line: str) -> None:  # one line per request, like sam local
-            print(f"[api] {line}", flush=True)
-
+    gateway: Gateway | None = None
+    pollers: list[Poller] = []
     try:
-        gateway = LoggingGateway(api_routes(functions), host=HOST, port=api_port)
-    except OSError as error:  # taken between the probe and now
+        session = boto3.session.Session()
+        clients = Clients(*(session.client(s) for s in ("dynamodb", "dynamodbstreams", "sqs", "secretsmanager")))
+        stack = deploy(
+            template,
+            clients.dynamodb,
+            clients.sqs,
+            clients.secretsmanager,
+            region=REGION,
+            parameters=parameter_values(template),
+            secret_values=secrets,
+        )
+        os.environ.update(shared_environment(functions, stack, os.environ, secret_vars))
+        # The template declares AWS_ENDPOINT_URL empty (for sam local's env.json); here it is ours.
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        for function in functions.values():
+            function.load()  # import every handler now: errors surface at start, first requests are warm
+
+        try:
+            gateway = LoggingGateway(api_routes(functions), host=HOST, port=api_port)
+        except OSError as error:  # taken between the probe and now
+            print(f"sandbox: cannot listen on {HOST}:{api_port}: {error}", file=sys.stderr)
+            return 2
+        gateway.start()
+        pollers = event_pollers(
+            functions, stack, clients, os.environ, release_iterator=lambda it: release_shard_iterator(REGION, it)
+        )
+        for poller in pollers:
+            poller.start()
+
+        _print_banner(gateway.url, endpoint, secret_vars, stack.secrets, generated, pollers, time.monotonic() - started)
+        while not stopping.wait(1):
+            pass
+        print("\nsandbox: stopping ...", flush=True)
+    finally:  # also after a failed start: nothing keeps running, every port is released
+        for poller in pollers:
+            poller.stop()
+        if gateway is not None:
+            gateway.stop()
         emulator.stop()
-        print(f"sandbox: cannot listen on {HOST}:{api_port}: {error}", file=sys.stderr)
-        return 2
-    gateway.start()
-    pollers = event_pollers(
-        functions, stack, clients, os.environ, release_iterator=lambda it: release_shard_iterator(REGION, it)
-    )
-    for poller in pollers:
-        poller.start()
-
-    _print_banner(gateway.url, endpoint, secret_vars, stack.secrets, generated, pollers, time.monotonic() - started)
-
-    stopping = threading.Event()
-
-    def request_stop(signum: int, _frame: Any) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    while not stopping.wait(1):
-        pass
-
-    print("\nsandbox: stopping ...", flush=True)
-    for poller in pollers:
-        poller.stop()
-    gateway.stop()
-    emulator.stop()
     print("sandbox: stopped", flush=True)
     return 0
 
