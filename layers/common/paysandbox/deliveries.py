@@ -234,7 +234,14 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
     existing = store.claim_attempt(claim, now)
     if existing is not None:
         # This attempt was already made (or is being made) by an earlier copy of this job.
-        if existing.get("state") == "done" and not existing.get("scheduled"):
+        if existing.get("state") == "sending":
+            # Unknown yet: in flight elsewhere, or its sender crashed. Look again once the
+            # lease is over (then the claim can be retaken), so a crash never strands an event.
+            lease_until = float(existing.get("lease_until") or now)
+            job = {"payment_id": payment_id, "event_id": event_id, "chain": chain, "attempt": number}
+            enqueue({**job, "not_before": lease_until}, lease_until - now)
+            return "deferred"
+        if not existing.get("scheduled"):
             _schedule_next(event, chain, number, existing["outcome"], existing.get("retry_after_s"), count=False)
         return "duplicate"
 
