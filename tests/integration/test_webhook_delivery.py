@@ -110,7 +110,9 @@ def test_500_twice_then_200_retries_with_the_schedule(pipeline: Pipeline, receiv
     assert pipeline.dead_letters() == []
 
 
-def test_always_500_ends_in_the_dlq_after_max_attempts(pipeline: Pipeline, receiver: Receiver, merchant, operator):
+def test_always_500_ends_in_the_dlq_after_max_attempts(
+    pipeline: Pipeline, receiver: Receiver, merchant, operator, capsys
+):
     receiver.plan = lambda request, n: Reply(500)
     merchant.call("POST", "/api/v2/payments", v2_body(callback_url=receiver.url()))
     operator.call("POST", "/api/v2/confirm-payment", {"payment_id": "pay_tx-1001"}, headers=OPERATOR)
@@ -126,6 +128,14 @@ def test_always_500_ends_in_the_dlq_after_max_attempts(pipeline: Pipeline, recei
     assert job["payment_id"] == "pay_tx-1001" and job["attempt"] == 5 and job["final"]["outcome"] == "failed"
     view = _view(merchant, "pay_tx-1001")
     assert view["webhook_status"] == "failed" and view["webhook_attempts"] == 5
+    # Powertools EMF metrics on stdout; and the secret never reaches a log line.
+    out = capsys.readouterr().out
+    metrics = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+    assert sum(sum(m.get("Failed", [])) for m in metrics) == 5
+    assert sum(sum(m.get("DeadLettered", [])) for m in metrics) == 1
+    assert any("DeliveryLatency" in m for m in metrics)
+    assert "test-webhook-secret" not in out
+    assert receiver.requests[0].headers["X-Signature"] not in out
 
 
 def test_configured_schedule_and_attempts(pipeline: Pipeline, receiver: Receiver, merchant, operator, settings_env):
