@@ -93,7 +93,7 @@ class Receiver:
     """A real HTTP server on 127.0.0.1. ``plan(request, n)`` decides each reply (n counts
     requests to that path, from 1). Every request is recorded."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[str, str] | None = None) -> None:
         self.requests: list[Received] = []
         self.plan: Callable[[Received, int], Reply] = lambda request, n: Reply()
         self._lock = threading.Lock()
@@ -128,6 +128,12 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls:  # (certificate file, key file): serve HTTPS
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
