@@ -18,6 +18,7 @@ from __future__ import annotations
 import binascii
 import html
 import secrets
+import traceback
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from string import Template
@@ -95,6 +96,14 @@ def _domain_error(error: PaySandboxError) -> Response[str]:
     if error.status >= 500:
         return _message(error.status, "Something went wrong", "Please try again in a moment.")
     return _message(error.status, "That didn't work", error.message)
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response[str]:
+    # Type and frames only: an exception's text (pydantic's, say) could quote request data.
+    frames = [f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in traceback.extract_tb(error.__traceback__)]
+    logger.error("checkout request crashed", extra={"error": type(error).__name__, "frames": frames[-5:]})
+    return _message(500, "Something went wrong", "Please try again in a moment.")
 
 
 @app.not_found
@@ -241,7 +250,7 @@ def _card_page(
     kept = kept or {"email": payment.customer_email or "", "expiry": ""}
     values: dict[str, str] = {}
     for name in CARD_FIELDS:
-        attrs, error = _field(name, errors, "card_number-hint" if name == "card_number" else None)
+        attrs, error = _field(name, errors, f"{name}-hint" if name in ("email", "card_number") else None)
         values[f"{name}_attrs"], values[f"{name}_error"] = attrs, error
     rows = "\n".join(
         f'<tr><td class="num">{_e(card.display)}</td><td>{_e(card.description)}</td></tr>' for card in cards.CATALOGUE

@@ -42,15 +42,15 @@ def _status(gateway: Gateway, payment_id: str) -> dict[str, Any]:
 
 def _fill_card(page: Any, number: str, email: str = "") -> None:
     if email:
-        page.get_by_label("Email").fill(email)
-    page.get_by_label("Card number").fill(number)
-    page.get_by_label("Expiry (MM/YY)").fill("12/30")
-    page.get_by_label("CVV").fill("123")
+        page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Card number", exact=True).fill(number)
+    page.get_by_label("Expiry (MM/YY)", exact=True).fill("12/30")
+    page.get_by_label("CVV", exact=True).fill("123")
     page.get_by_role("button", name="Pay", exact=True).click()
 
 
 def _enter_code(page: Any, code: str) -> None:
-    page.get_by_label("One-time code").fill(code)
+    page.get_by_label("One-time code", exact=True).fill(code)
     page.get_by_role("button", name="Confirm", exact=True).click()
 
 
@@ -144,8 +144,8 @@ def test_keyboard_only_checkout(gateway: Gateway, page: Any) -> None:
         order.append(page.evaluate("document.activeElement.id"))
         page.keyboard.type(text)
     assert order == ["email", "card_number", "expiry", "cvv"]
-    assert page.get_by_label("Card number").input_value() == "4444 4444 4444 4444"  # spaced as typed
-    assert page.get_by_label("Expiry (MM/YY)").input_value() == "12/30"
+    assert page.get_by_label("Card number", exact=True).input_value() == "4444 4444 4444 4444"  # spaced as typed
+    assert page.get_by_label("Expiry (MM/YY)", exact=True).input_value() == "12/30"
     page.keyboard.press("Tab")
     focused = page.evaluate(
         "[document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]"
@@ -166,20 +166,20 @@ def test_keyboard_only_checkout(gateway: Gateway, page: Any) -> None:
 def test_form_errors_are_announced_and_the_page_helps_with_the_number(gateway: Gateway, page: Any) -> None:
     created = _invoice(gateway)
     page.goto(created["pageUrl"])
-    number = page.get_by_label("Card number")
+    number = page.get_by_label("Card number", exact=True)
     number.press_sequentially("4242424242424241")
     assert page.get_by_text("This card number doesn't look right.").is_visible()  # client-side Luhn hint
-    page.get_by_label("Expiry (MM/YY)").fill("13/30")
-    page.get_by_label("CVV").fill("12")
+    page.get_by_label("Expiry (MM/YY)", exact=True).fill("13/30")
+    page.get_by_label("CVV", exact=True).fill("12")
     page.get_by_role("button", name="Pay", exact=True).click()
 
     assert page.get_by_text("This card number is not valid").is_visible()
     for label in ("Card number", "Expiry (MM/YY)", "CVV"):
-        field = page.get_by_label(label)
+        field = page.get_by_label(label, exact=True)
         assert field.get_attribute("aria-invalid") == "true"
         described = field.get_attribute("aria-describedby") or ""
         assert any(page.locator(f"#{i}[role=alert]").count() for i in described.split())
-    assert page.get_by_label("Card number").input_value() == ""  # the number is not echoed back
+    assert page.get_by_label("Card number", exact=True).input_value() == ""  # the number is not echoed back
     assert _status(gateway, created["payment_id"])["status"] == "pending"
 
 

@@ -137,7 +137,7 @@ def test_card_page_shows_the_payment_the_labels_and_the_security_headers(merchan
     assert "12,345.67" in page.html and "USD" in page.html
     assert "order-&lt;1001&gt;" in page.html  # escaped, never raw markup
     for label in ("Email", "Card number", "Expiry (MM/YY)", "CVV"):
-        assert re.search(rf"<label for=\"\w+\">{re.escape(label)}[ <]", page.html), label
+        assert re.search(rf"<label for=\"\w+\">{re.escape(label)}</label>", page.html), label
     assert '<button type="submit">Pay</button>' in page.html
     for card in cards.CATALOGUE:  # the help text is the catalogue
         assert card.display in page.html
@@ -553,3 +553,20 @@ def test_amount_formatting_follows_the_currency_minor_unit() -> None:
     assert checkout.format_amount(1500, "JPY") == "1,500 JPY"
     assert checkout.format_amount(1234, "KWD") == "1.234 KWD"
     assert otp.MAX_ATTEMPTS == 3
+
+
+def test_an_unexpected_failure_is_a_500_page_that_logs_no_card_data(
+    merchant: Api, monkeypatch: pytest.MonkeyPatch, stream_handler_output: io.StringIO
+) -> None:
+    payment_id = _create(merchant)
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("card 4242424242424242 cvv 123")  # a message that must not be logged
+
+    monkeypatch.setattr(checkout, "transition", broken)
+    page = Customer().post_card(payment_id, _card_fields(payment_id))
+    assert page.status == 500 and "Something went wrong" in page.html
+    assert page.headers["X-Frame-Options"] == "DENY"
+    logged = stream_handler_output.getvalue()
+    assert "checkout request crashed" in logged and "RuntimeError" in logged
+    assert "4242424242424242" not in logged
