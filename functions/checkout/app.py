@@ -10,7 +10,8 @@ style and script.
 
 While SANDBOX_SHOW_OTP is on, the browser that entered the card keeps the new one-time code
 in an HttpOnly cookie scoped to this payment's checkout path, so the code page (reached by the
-redirect) can show it; the database only ever holds the code's keyed hash.
+redirect) can show it; the database only ever holds the code's keyed hash. Another device
+gets its own code with "Send a new code" (the OTP form posted with action=resend).
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def pay(payment_id: str) -> Response[str]:
 @app.post("/checkout/<payment_id>/otp")
 def confirm_code(payment_id: str) -> Response[str]:
     form = _form()
+    if form.get("action") == "resend":
+        resent = checkout.resend_otp(payment_id, form.get("csrf_token"))
+        cookie = None
+        if resent.code is not None and get_settings().sandbox_show_otp:
+            cookie = _otp_cookie(resent.checkout, resent.code)
+        return _see_other(payment_id, cookie)
     try:
         after = checkout.submit_otp(payment_id, form.get("otp", ""), form.get("csrf_token"))
     except FormInvalid as invalid:
@@ -299,6 +306,11 @@ def _otp_page(current: Checkout, errors: dict[str, str] | None = None, status: i
         otp_attrs=attrs,
         otp_error=error,
         card_mask=_e(payment.card_mask or ""),
+        resend_button=(
+            '<button type="submit" class="secondary" name="action" value="resend">Send a new code</button>'
+            if current.can_resend
+            else ""
+        ),
     )
     return _html(status, "Confirm your payment", content, _summary(current))
 

@@ -198,3 +198,26 @@ def test_v2_payment_checkout_on_a_phone_screen(gateway: Gateway, browser: Any, a
     finally:
         context.close()
     assert _status(gateway, created["payment_id"])["status"] == "PAYMENT_COMPLETED"
+
+
+def test_a_second_device_can_ask_for_a_new_code(gateway: Gateway, page: Any, browser: Any) -> None:
+    created = _invoice(gateway)
+    page.goto(created["pageUrl"])
+    _fill_card(page, "4444 4444 4444 4444")
+    old_code = page.get_by_test_id("sandbox-otp").inner_text()
+
+    phone = browser.new_context()
+    try:
+        other = phone.new_page()
+        other.goto(created["pageUrl"])
+        assert other.get_by_test_id("sandbox-otp").count() == 0  # the code was shown to the first device only
+        other.get_by_role("button", name="Send a new code").click()
+        new_code = other.get_by_test_id("sandbox-otp").inner_text()
+        assert re.fullmatch(r"\d{6}", new_code)
+        other.get_by_label("One-time code", exact=True).fill(new_code)
+        other.get_by_label("One-time code", exact=True).press("Enter")  # Enter confirms, never resends
+        other.get_by_role("heading", name="Payment successful").wait_for()
+    finally:
+        phone.close()
+    assert old_code  # shown on the first device before the new one replaced it
+    assert _status(gateway, created["payment_id"])["status"] == "paid"

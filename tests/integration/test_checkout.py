@@ -570,3 +570,39 @@ def test_an_unexpected_failure_is_a_500_page_that_logs_no_card_data(
     logged = stream_handler_output.getvalue()
     assert "checkout request crashed" in logged and "RuntimeError" in logged
     assert "4242424242424242" not in logged
+
+
+def test_a_new_code_replaces_the_old_one_without_resetting_attempts(merchant: Api) -> None:
+    first_browser = Customer()
+    payment_id, old_code = _waiting(merchant, first_browser)
+    first_browser.enter_code(payment_id, _wrong(old_code))
+
+    other_browser = Customer()  # e.g. the customer moved to their phone: no code shown there
+    assert other_browser.get(payment_id).code is None
+    token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
+    resent = other_browser.post_otp(payment_id, {"action": "resend", "csrf_token": token})
+    assert resent.status == 303
+    page = other_browser.get(payment_id)
+    assert '<button type="submit" class="secondary" name="action" value="resend">Send a new code</button>' in page.html
+    new_code = page.code
+    assert new_code
+    assert first_browser.get(payment_id).code is None  # the old code is dead and no longer shown
+    item = _item(payment_id)
+    assert (item["status"], item["otp_attempts"], item["otp_resends"]) == ("waiting_for_otp", 1, 1)
+    if new_code != old_code:  # 1 in 10^6 they coincide
+        assert "1 attempt left" in other_browser.enter_code(payment_id, old_code).html
+    assert "Payment successful" in other_browser.enter_code(payment_id, new_code).html
+
+
+def test_new_codes_are_capped_and_need_the_csrf_token(merchant: Api) -> None:
+    customer = Customer()
+    payment_id, _ = _waiting(merchant, customer)
+    assert customer.post_otp(payment_id, {"action": "resend", "csrf_token": "forged"}).status == 403
+    token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
+    hashes = set()
+    for _ in range(otp.MAX_RESENDS + 2):
+        assert customer.post_otp(payment_id, {"action": "resend", "csrf_token": token}).status == 303
+        hashes.add(_item(payment_id)["otp_hash"])
+    assert _item(payment_id)["otp_resends"] == otp.MAX_RESENDS
+    assert len(hashes) == otp.MAX_RESENDS
+    assert "Send a new code" not in customer.get(payment_id).html

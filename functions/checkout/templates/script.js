@@ -33,7 +33,7 @@
   var forms = document.querySelectorAll("form");
   for (var i = 0; i < forms.length; i++) {
     forms[i].addEventListener("submit", function (event) {
-      var button = event.target.querySelector("button[type=submit]");
+      var button = event.submitter || event.target.querySelector("button[type=submit]");
       if (button) { window.setTimeout(function () { button.disabled = true; }, 0); }
     });
   }

@@ -82,6 +82,11 @@ class Checkout:
     otp_attempts: int
     page: Page
     otp_hash: str | None = None
+    otp_resends: int = 0
+
+    @property
+    def can_resend(self) -> bool:
+        return self.page is Page.OTP and self.otp_resends < otp.MAX_RESENDS
 
     def shows_code(self, code: str | None) -> bool:
         """Whether ``code`` (e.g. from the browser that entered the card) is this payment's live code."""
@@ -109,7 +114,13 @@ def page_for(payment: Payment, now: float) -> Page:
 
 def _checkout_of(item: dict[str, Any], now: float) -> Checkout:
     payment = Payment.model_validate(item)
-    return Checkout(payment, int(item.get("otp_attempts") or 0), page_for(payment, now), item.get("otp_hash"))
+    return Checkout(
+        payment,
+        otp_attempts=int(item.get("otp_attempts") or 0),
+        page=page_for(payment, now),
+        otp_hash=item.get("otp_hash"),
+        otp_resends=int(item.get("otp_resends") or 0),
+    )
 
 
 def _load_item(payment_id: str) -> dict[str, Any]:
@@ -276,6 +287,36 @@ def submit_otp(payment_id: str, code: str, csrf: str | None) -> Checkout:
         extra = {"failed_at": now, "decline_code": "authentication_failed"}
         return _finish(item, Status.FAILED, extra, now)
     return current
+
+
+def resend_otp(payment_id: str, csrf: str | None) -> CardResult:
+    """Replace the code with a new one (e-mailed again if configured) for a customer who lost it.
+
+    Wrong attempts are not reset, so a new code never buys more guesses; each resend is
+    counted and capped.
+    """
+    item = _load_item(payment_id)
+    check_csrf(payment_id, OTP_FORM, csrf)
+    now = clock.now_epoch()
+    current = _checkout_of(item, now)
+    if not current.can_resend:
+        return CardResult(current)
+    code = otp.new_code()
+    try:
+        item = store.update_if(
+            payment_id,
+            from_statuses={Status.WAITING_FOR_OTP.value},
+            set_values={"otp_hash": otp.hash_code(payment_id, code), "updated_at": now},
+            add={"otp_resends": 1},
+            expiry_condition="unexpired",
+            now=now,
+        )
+    except ConditionFailed as lost:
+        return CardResult(_checkout_of(lost.existing or item, now))
+    logger.info("new one-time code", extra={"payment_id": payment_id})
+    moved = _checkout_of(item, now)
+    _email_code(moved.payment, code)
+    return CardResult(moved, code)
 
 
 def _finish(item: dict[str, Any], target: Status, extra: dict[str, Any], now: float) -> Checkout:

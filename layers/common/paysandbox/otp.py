@@ -16,6 +16,7 @@ from paysandbox import keys
 
 CODE_LENGTH = 6
 MAX_ATTEMPTS = 3
+MAX_RESENDS = 5
 
 
 def new_code() -> str:
