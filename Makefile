@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup run test lint typecheck unit integration browser template bench build deploy clean
+.PHONY: help setup run test lint typecheck unit integration browser browser-deps template bench build deploy clean
 
 help:
 	@echo "make run     - local sandbox (no Docker): API, console, webhooks, expirer"
@@ -44,7 +44,20 @@ unit: setup
 integration: setup
 	$(PY) -m pytest -q tests/integration
 
-test: lint typecheck
+# Debian's Chromium for the browser tests (Playwright cannot download its own browsers here).
+# A failed install only warns: tests/browser/conftest.py then skips, or fails under CI=true.
+CHROMIUM := /usr/bin/chromium
+browser-deps:
+	@test -x $(CHROMIUM) || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	} || echo "warning: could not install $(CHROMIUM) (apt-get install chromium)"
+
+browser: setup browser-deps
+	$(PY) -m pytest -q tests/browser
+
+test: lint typecheck browser-deps
 	$(VENV)/bin/cfn-lint template.yaml
 	$(PY) -m pytest tests
 
