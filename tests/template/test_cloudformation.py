@@ -308,14 +308,32 @@ def test_alarms_watch_every_function_and_the_api_and_notify_the_topic(stack: Dep
     # The API's name (the ApiName dimension) is set from the same expression the alarm uses.
     assert stack.translated["Resources"]["Api"]["Properties"]["Name"] == {"Ref": "AWS::StackName"}
     assert dims == {"ApiName": STACK, "Stage": stack.parameter("Stage")}
-    # Dead-letter queues (webhook DLQ, stream failure queue) each have a depth alarm.
-    queue_names = {n: stack.physical[n].rsplit("/", 1)[-1] for n in stack.of_type("AWS::SQS::Queue")}
-    watched = {
-        d["Value"] for a in alarms if a["Namespace"] == "AWS/SQS" for d in a["Dimensions"] if d["Name"] == "QueueName"
+    # Every queue where failures end (a redrive target or a stream's on-failure destination: the
+    # webhook DLQ and the stream failure queue) has a depth alarm on that queue.
+    arns = _queue_arns(stack)
+    sqs = boto3.client("sqs")
+    failure_ends = {
+        json.loads(sqs.get_queue_attributes(QueueUrl=stack.physical[n], AttributeNames=["All"])["Attributes"]
+                   .get("RedrivePolicy", "{}")).get("deadLetterTargetArn")
+        for n in arns
+    }  # fmt: skip
+    lambda_client = boto3.client("lambda")
+    for function in functions(stack):
+        for mapping in lambda_client.list_event_source_mappings(FunctionName=stack.physical[function])[
+            "EventSourceMappings"
+        ]:
+            failure_ends.add((mapping.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination"))
+    depth_alarms = {
+        d["Value"]
+        for a in alarms
+        if a["Namespace"] == "AWS/SQS" and a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        for d in a["Dimensions"]
+        if d["Name"] == "QueueName"
     }
-    for name in ("WebhookDeadLetterQueue", "StreamFailureQueue"):
-        if name in queue_names:
-            assert queue_names[name] in watched, f"{name} has no depth alarm (see docs/alarms-dlq.yaml.fragment)"
+    for name, arn in arns.items():
+        if arn in failure_ends:
+            queue_name = arn.rsplit(":", 1)[-1]
+            assert queue_name in depth_alarms, f"{name} has no depth alarm (see docs/alarms-dlq.yaml.fragment)"
 
 
 def test_api_stage_throttles_traces_and_writes_access_logs(stack: Deployed) -> None:
