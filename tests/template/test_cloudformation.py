@@ -358,6 +358,22 @@ def test_api_stage_throttles_traces_and_writes_access_logs(stack: Deployed) -> N
     assert stack.translated["Resources"]["ApiGatewayLogsRole"]["DeletionPolicy"] == "Retain"
 
 
+def test_api_gateways_own_errors_use_the_one_json_error_shape(stack: Deployed) -> None:
+    body = stack.translated["Resources"]["Api"]["Properties"]["Body"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    expected = {"THROTTLED": ("429", "throttled"), "MISSING_AUTHENTICATION_TOKEN": ("404", "route_not_found")}
+    for name, (status, _code) in expected.items():
+        assert responses[name]["statusCode"] == status, name
+    for name, response in responses.items():
+        # API Gateway substitutes $context.error.messageString with a quoted JSON string.
+        text = response["responseTemplates"]["application/json"].replace("$context.error.messageString", '"x"')
+        error = json.loads(text)["error"]
+        assert set(error) == {"code", "message"} and error["code"].islower(), name
+        if name in expected:
+            assert error["code"] == expected[name][1], name
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+
+
 def test_outputs_name_the_api_console_tables_and_secret_arns(stack: Deployed) -> None:
     outputs = stack.translated["Outputs"]
     assert outputs["ConsoleUrl"]["Value"]["Fn::Sub"].endswith("/${Stage}/console")
