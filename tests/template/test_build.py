@@ -260,3 +260,25 @@ def test_report_artifact_sizes(build_dir: Path, capsys: pytest.CaptureFixture[st
     ]
     with capsys.disabled():
         print("\nsam build artefact sizes (also tests/artifacts/build-sizes.json):\n" + "\n".join(lines))
+
+
+def test_make_build_says_how_to_get_python313_when_there_is_none(tmp_path: Path, sam_cli: Path) -> None:
+    # A PATH with make and nothing else: no python3.13, no pyenv (its shims included). sam_cli:
+    # .venv-sam exists, so make goes straight to the python3.13 check.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    make = next(Path(p) / "make" for p in os.environ["PATH"].split(os.pathsep) if (Path(p) / "make").exists())
+    (bin_dir / "make").symlink_to(make)
+    result = subprocess.run(
+        [str(bin_dir / "make"), "--no-print-directory", "build", f"SAM_BUILD_DIR={tmp_path / 'never'}"],
+        cwd=ROOT,
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "sam build needs python3.13" in result.stderr
+    assert "pyenv install 3.13" in result.stderr
+    assert not (tmp_path / "never").exists()
