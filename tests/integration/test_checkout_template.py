@@ -38,4 +38,10 @@ def test_ses_send_is_granted_only_when_a_sender_is_configured_and_only_for_it() 
     secrets = [
         p["AWSSecretsManagerGetSecretValuePolicy"] for p in policies if "AWSSecretsManagerGetSecretValuePolicy" in p
     ]
-    assert secrets == [{"SecretArn": {"Ref": "WebhookSecret"}}]
+    assert secrets == [
+        {
+            "SecretArn": {
+                "Fn::If": ["CreateWebhookSecret", {"Ref": "WebhookSecret"}, {"Ref": "ExistingWebhookSecretArn"}]
+            }
+        }
+    ]
