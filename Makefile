@@ -5,13 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup run test lint typecheck unit integration browser template bench build deploy clean
+.PHONY: help setup run test lint typecheck unit integration browser browser-deps template bench build deploy clean sam-setup validate
 
 help:
 	@echo "make run     - local sandbox (no Docker): API, console, webhooks, expirer"
 	@echo "make test    - set-up, then lint, type checks, template checks and every test"
 	@echo "make bench   - benchmarks table (bench/results.json)"
-	@echo "make build   - sam build (python3.13, arm64);  make deploy - sam deploy"
+	@echo "make build   - sam build (python3.13, arm64);  make deploy - sam deploy (SAM_ENV=prod for prod)"
+	@echo "make validate - sam validate --lint"
 
 # ---------------------------------------------------------------- set-up
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
@@ -21,6 +22,23 @@ $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# SAM CLI lives in its own virtualenv: it pins its own boto3/botocore, which must not fight
+# the project's .venv (requirements-sam.txt is a full pin of a clean install).
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_BUILD_DIR ?= .aws-sam/build
+SAM_ENV ?= default
+export SAM_CLI_TELEMETRY := 0
+
+$(SAM_STAMP): requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $(SAM_STAMP)
+
+sam-setup: $(SAM_STAMP)
 
 # ---------------------------------------------------------------- run
 run: setup
@@ -34,7 +52,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy layers/common/paysandbox
 
-template: setup
+template: setup validate
 	$(VENV)/bin/cfn-lint template.yaml
 	$(PY) -m pytest -q tests/template
 
@@ -44,18 +62,56 @@ unit: setup
 integration: setup
 	$(PY) -m pytest -q tests/integration
 
-test: lint typecheck
+# Debian's Chromium for the browser tests (Playwright cannot download its own browsers here).
+# A failed install only warns: tests/browser/conftest.py then skips, or fails under CI=true.
+CHROMIUM := /usr/bin/chromium
+browser-deps:
+	@test -x $(CHROMIUM) || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	} || echo "warning: could not install $(CHROMIUM) (apt-get install chromium)"
+
+browser: setup browser-deps
+	$(PY) -m pytest -q tests/browser
+
+test: lint typecheck validate browser-deps
 	$(VENV)/bin/cfn-lint template.yaml
 	$(PY) -m pytest tests
 
 bench: setup
 	$(PY) -m bench
 
-build:
-	@echo "make build: see issue 6 (sam build in .venv-sam)"; exit 1
+# ---------------------------------------------------------------- AWS (issue 6)
+validate: sam-setup
+	$(SAM) validate --lint --template-file template.yaml
 
+# sam build resolves the layer's arm64 wheels with the runtime's own Python, so python3.13
+# must run. On machines with pyenv that have 3.13 installed but not selected, select it next
+# to the current version through PYENV_VERSION; otherwise say how to get one.
+define WITH_PYTHON313
+if ! python3.13 --version >/dev/null 2>&1; then \
+  v=$$(command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | sort -V | tail -1); \
+  if [ -n "$$v" ]; then \
+    export PYENV_VERSION="$$(pyenv version-name 2>/dev/null || echo system):$$v"; \
+    echo "make build: using pyenv's Python $$v (PYENV_VERSION=$$PYENV_VERSION)"; \
+  fi; \
+fi; \
+if ! python3.13 --version >/dev/null 2>&1; then \
+  echo "make build: sam build needs python3.13 on PATH (the Lambda runtime's version)." >&2; \
+  echo "  Install one, e.g. 'pyenv install 3.13' (then re-run make build; it is picked up), or" >&2; \
+  echo "  your OS package 'python3.13', or https://www.python.org/downloads/." >&2; \
+  exit 1; \
+fi;
+endef
+
+build: sam-setup
+	@$(WITH_PYTHON313) \
+	set -x; $(SAM) build --template-file template.yaml --build-dir $(SAM_BUILD_DIR)
+
+# Uses samconfig.toml: SAM_ENV=default (stack paysandbox-dev) or SAM_ENV=prod.
 deploy: build
-	@echo "make deploy: see issue 6"; exit 1
+	$(SAM) deploy --config-env $(SAM_ENV) --template-file $(SAM_BUILD_DIR)/template.yaml
 
 clean:
 	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .mypy_cache .ruff_cache

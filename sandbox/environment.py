@@ -17,6 +17,7 @@ from typing import Any
 
 from sandbox.functions import Function
 from sandbox.stack import Stack
+from sandbox.template import resolve_ifs
 
 # SPEC §9: variables a user may override for the local sandbox (plus a few harmless knobs).
 LOCAL_OVERRIDES = (
@@ -39,16 +40,9 @@ class EnvironmentConflict(ValueError):
     pass
 
 
-def parameter_values(template: dict[str, Any]) -> dict[str, str]:
-    """Every template parameter at its default (CloudFormation passes them as strings)."""
-    values = {}
-    for name, spec in (template.get("Parameters") or {}).items():
-        default = spec.get("Default", "")
-        values[name] = ("true" if default else "false") if isinstance(default, bool) else str(default)
-    return values
-
-
-def secret_variables(functions: Mapping[str, Function], template: dict[str, Any]) -> dict[str, str]:
+def secret_variables(
+    functions: Mapping[str, Function], template: dict[str, Any], parameters: Mapping[str, str]
+) -> dict[str, str]:
     """Secret logical id -> the environment variable that carries its value locally.
 
     A handler variable ``X_ARN: !Ref SomeSecret`` means the secret is read from ``X`` when
@@ -59,7 +53,8 @@ def secret_variables(functions: Mapping[str, Function], template: dict[str, Any]
     }
     found = {}
     for function in functions.values():
-        for variable, value in function.environment.items():
+        for variable, raw in function.environment.items():
+            value = resolve_ifs(raw, template, dict(parameters))  # e.g. !If [CreateX, !Ref X, !Ref ExistingXArn]
             if isinstance(value, dict) and value.get("Ref") in secret_ids and variable.endswith("_ARN"):
                 found[value["Ref"]] = variable.removesuffix("_ARN")
     return found
@@ -80,7 +75,8 @@ def secret_values(variables: Mapping[str, str], environ: Mapping[str, str]) -> t
 def function_environment(function: Function, stack: Stack, environ: Mapping[str, str]) -> dict[str, str]:
     """One function's variables as Lambda would see them here, with the local overrides."""
     resolved = {}
-    for name, value in function.environment.items():
+    for name, raw in function.environment.items():
+        value = resolve_ifs(raw, stack.template, stack.parameters)
         if isinstance(value, dict) and value.get("Ref") in stack.secrets:
             resolved[name] = ""  # locally the value comes from the plain variable (see above)
         else:

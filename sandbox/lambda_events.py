@@ -1,99 +1,83 @@
-"""The event shapes Lambda's pollers hand to handlers, built from what the AWS APIs return.
+"""Lambda event shapes for the event sources in the template, built from what the AWS APIs
+return (DynamoDB Streams ``get_records``, SQS ``receive_message``) or, for schedules, as
+EventBridge delivers them.
 
-``stream_records_to_event`` takes records from DynamoDB Streams ``get_records`` (boto3 form)
-and ``sqs_messages_to_event`` takes messages from SQS ``receive_message`` (requested with
-all attributes and message attributes); both return ``{"Records": [...]}`` exactly as the
-DynamoDB and SQS event source mappings deliver them.
+The local runtime's pollers and the tests hand these to handlers exactly as Lambda would.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-_ARN_REGION = 3  # arn:aws:<service>:<region>:...
 
-
-def _region(arn: str) -> str:
+def _region_of(arn: str) -> str:
     parts = arn.split(":")
-    return parts[_ARN_REGION] if len(parts) > _ARN_REGION else "us-east-1"
+    return parts[3] if len(parts) > 3 else ""
 
 
-def stream_records_to_event(records: list[dict[str, Any]], arn: str) -> dict[str, Any]:
-    """DynamoDB stream records as Lambda delivers them (``arn`` = the stream's ARN)."""
-    region = _region(arn)
-    out = []
+def stream_records_to_event(records: list[dict[str, Any]], event_source_arn: str) -> dict[str, Any]:
+    """``get_records`` records -> a DynamoDB Streams Lambda event.
+
+    boto3 parses ``ApproximateCreationDateTime`` into a datetime; Lambda sends epoch seconds.
+    """
+    converted = []
     for record in records:
-        dynamodb = dict(record["dynamodb"])
-        created = dynamodb.get("ApproximateCreationDateTime")
-        if isinstance(created, dt.datetime):  # boto3 parses it; Lambda sends epoch seconds
-            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-        out.append(
+        stream = dict(record["dynamodb"])
+        created = stream.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            stream["ApproximateCreationDateTime"] = created.timestamp()
+        converted.append(
             {
                 "eventID": record["eventID"],
                 "eventName": record["eventName"],
-                "eventVersion": "1.1",
+                "eventVersion": record.get("eventVersion", "1.1"),
                 "eventSource": "aws:dynamodb",
-                "awsRegion": region,
-                "dynamodb": dynamodb,
-                "eventSourceARN": arn,
+                "awsRegion": record.get("awsRegion") or _region_of(event_source_arn),
+                "dynamodb": stream,
+                "eventSourceARN": event_source_arn,
+                **({"userIdentity": record["userIdentity"]} if "userIdentity" in record else {}),
             }
         )
-    return {"Records": out}
+    return {"Records": converted}
 
 
 def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
-    # Lambda uses camelCase and always lists both list forms.
-    out: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
-    if "StringValue" in value:
-        out["stringValue"] = value["StringValue"]
-    if "BinaryValue" in value:
-        out["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
-    return out
+    return {
+        "stringValue": value.get("StringValue"),
+        "binaryValue": value.get("BinaryValue"),
+        "stringListValues": value.get("StringListValues", []),
+        "binaryListValues": value.get("BinaryListValues", []),
+        "dataType": value.get("DataType", "String"),
+    }
 
 
-def sqs_messages_to_event(messages: list[dict[str, Any]], arn: str) -> dict[str, Any]:
-    """SQS messages as Lambda delivers them (``arn`` = the queue's ARN)."""
-    region = _region(arn)
-    out = []
-    for message in messages:
-        attributes = message.get("Attributes", {})
-        out.append(
+def sqs_messages_to_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """``receive_message`` messages (ask for ``AttributeNames=["All"]``) -> an SQS Lambda event."""
+    return {
+        "Records": [
             {
                 "messageId": message["MessageId"],
                 "receiptHandle": message["ReceiptHandle"],
                 "body": message["Body"],
-                "attributes": {
-                    key: attributes[key]
-                    for key in (
-                        "ApproximateReceiveCount",
-                        "SentTimestamp",
-                        "SenderId",
-                        "ApproximateFirstReceiveTimestamp",
-                        "MessageGroupId",
-                        "MessageDeduplicationId",
-                        "SequenceNumber",
-                        "AWSTraceHeader",
-                    )
-                    if key in attributes
-                },
+                "attributes": dict(message.get("Attributes", {})),
                 "messageAttributes": {
                     name: _message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
                 },
                 "md5OfBody": message.get("MD5OfBody", ""),
                 "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": region,
+                "eventSourceARN": queue_arn,
+                "awsRegion": _region_of(queue_arn),
             }
-        )
-    return {"Records": out}
+            for message in messages
+        ]
+    }
 
 
-def scheduled_event(rule_arn: str, now: dt.datetime | None = None) -> dict[str, Any]:
+def scheduled_event(rule_arn: str, now: datetime | None = None) -> dict[str, Any]:
     """The EventBridge event a ``Schedule`` (rate/cron rule) delivers."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or datetime.now(UTC)
     parts = rule_arn.split(":")
     return {
         "version": "0",
@@ -102,7 +86,7 @@ def scheduled_event(rule_arn: str, now: dt.datetime | None = None) -> dict[str, 
         "source": "aws.events",
         "account": parts[4] if len(parts) > 4 else "123456789012",
         "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": _region(rule_arn),
+        "region": _region_of(rule_arn),
         "resources": [rule_arn],
         "detail": {},
     }

@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandbox import filter_patterns
+from sandbox.event_filter import matches_any
 from sandbox.functions import Function
 from sandbox.lambda_events import scheduled_event, sqs_messages_to_event, stream_records_to_event
 from sandbox.stack import ACCOUNT_ID, Stack
@@ -106,6 +106,21 @@ def _failed_identifiers(response: Any, identifiers: list[str]) -> list[str] | No
             return None
         ids.append(identifier)
     return ids
+
+
+def _passes(filter_criteria: dict[str, Any] | None, record: dict[str, Any]) -> bool:
+    """FilterCriteria: a record passes when any filter's pattern matches (no filters: all pass)."""
+    filters = (filter_criteria or {}).get("Filters") or []
+    return not filters or matches_any([f["Pattern"] for f in filters], record)
+
+
+def _sqs_filter_view(record: dict[str, Any]) -> dict[str, Any]:
+    """Lambda matches an SQS record's ``body`` as JSON when the body is a JSON object."""
+    try:
+        body = json.loads(record["body"])
+    except (ValueError, TypeError):
+        return record
+    return {**record, "body": body} if isinstance(body, dict) else record
 
 
 class StreamPoller(Poller):
@@ -182,7 +197,7 @@ class StreamPoller(Poller):
         if not records:
             self._move_to(page["NextShardIterator"])
             return False
-        batch = [r for r in records if filter_patterns.passes(self.filter_criteria, r)]
+        batch = [r for r in records if _passes(self.filter_criteria, r)]
         failed_at, crashed = self._run(batch) if batch else (None, False)
         if failed_at is None:
             self._failed_at, self._retries, self._limit = None, 0, self.batch_size
@@ -267,8 +282,7 @@ class SqsPoller(Poller):
         batch: list[dict[str, Any]] = []
         filtered_out: list[dict[str, Any]] = []
         for record in records:
-            view = filter_patterns.sqs_view(record)
-            (batch if filter_patterns.passes(self.filter_criteria, view) else filtered_out).append(record)
+            (batch if _passes(self.filter_criteria, _sqs_filter_view(record)) else filtered_out).append(record)
         done = filtered_out
         if batch:
             response, ok = self.invoke({"Records": batch})

@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.environment import parameter_values, secret_values, secret_variables, shared_environment
+from sandbox.environment import secret_values, secret_variables, shared_environment
 from sandbox.functions import functions as template_functions
-from sandbox.template import load_template
+from sandbox.template import load_template, parameter_values
 
 REGION = "us-east-1"
 HOST = "127.0.0.1"
@@ -120,7 +120,8 @@ def main() -> int:
 
     template = load_template()
     functions = template_functions(template)
-    secret_vars = secret_variables(functions, template)
+    parameters = parameter_values(template)
+    secret_vars = secret_variables(functions, template, parameters)
     secrets, generated = secret_values(secret_vars, os.environ)
 
     emulator = start_emulator(HOST, emulator_port)
@@ -135,7 +136,7 @@ def main() -> int:
             clients.sqs,
             clients.secretsmanager,
             region=REGION,
-            parameters=parameter_values(template),
+            parameters=parameters,
             secret_values=secrets,
         )
         os.environ.update(shared_environment(functions, stack, os.environ, secret_vars))

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.template import create_tables, resources_of_type
+from sandbox.template import condition_is_true, create_tables, resources_of_type
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -47,6 +47,7 @@ class Stack:
     refs: dict[str, str] = field(default_factory=dict)  # logical id -> !Ref value
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)  # (id, attr) -> value
     secrets: dict[str, str] = field(default_factory=dict)  # logical id -> secret value
+    template: dict[str, Any] = field(default_factory=dict)  # for its Conditions
 
     def pseudo(self) -> dict[str, str]:
         return {
@@ -70,6 +71,13 @@ class Stack:
         except KeyError:
             raise UnresolvableReference(f"!GetAtt {name}.{attribute} has no local meaning") from None
 
+    def condition(self, name: str) -> bool:
+        return condition_is_true(name, self.template, self.parameters)
+
+    def exists(self, resource: dict[str, Any]) -> bool:
+        """Whether CloudFormation would create the resource (its Condition, if any, holds)."""
+        return "Condition" not in resource or self.condition(resource["Condition"])
+
     def queue_url(self, arn: str) -> str:
         for (name, attribute), value in self.attributes.items():
             if attribute == "Arn" and value == arn and (name, "QueueUrl") in self.attributes:
@@ -87,6 +95,9 @@ class Stack:
         if set(value) == {"Fn::GetAtt"}:
             name, attribute = value["Fn::GetAtt"]
             return self.get_att(name, attribute)
+        if set(value) == {"Fn::If"}:
+            condition, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self.condition(condition) else when_false)
         if set(value) == {"Fn::Sub"}:
             return self._sub(value["Fn::Sub"])
         if set(value) == {"Fn::Join"}:
@@ -123,7 +134,7 @@ def deploy(
     secret_values: dict[str, str],
 ) -> Stack:
     """Create the template's tables, queues and secrets on the emulator."""
-    stack = Stack(region=region, parameters=parameters)
+    stack = Stack(region=region, parameters=parameters, template=template)
 
     for name, description in create_tables(dynamodb, template).items():
         stack.refs[name] = name
@@ -131,7 +142,7 @@ def deploy(
         if description.get("LatestStreamArn"):
             stack.attributes[(name, "StreamArn")] = description["LatestStreamArn"]
 
-    queues = resources_of_type("AWS::SQS::Queue", template)
+    queues = {n: r for n, r in resources_of_type("AWS::SQS::Queue", template).items() if stack.exists(r)}
     # Dead-letter queues first: a redrive policy names its target's ARN.
     for name in sorted(queues, key=lambda n: "RedrivePolicy" in queues[n].get("Properties", {})):
         props = stack.resolve(queues[name].get("Properties") or {})
@@ -145,6 +156,8 @@ def deploy(
         stack.attributes.update({(name, "Arn"): arn, (name, "QueueUrl"): url, (name, "QueueName"): queue_name})
 
     for name, resource in resources_of_type("AWS::SecretsManager::Secret", template).items():
+        if not stack.exists(resource):
+            continue
         props = stack.resolve(resource.get("Properties") or {})
         value = secret_values[name]
         created = secretsmanager.create_secret(

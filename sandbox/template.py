@@ -81,3 +81,59 @@ def create_tables(dynamodb: Any, template: dict[str, Any] | None = None) -> dict
             )
         created[name] = description
     return created
+
+
+def parameter_values(template: dict[str, Any] | None = None, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Every template parameter's value: the override if given, else its default."""
+    template = template or load_template()
+    values = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+    values.update(overrides or {})
+    return values
+
+
+def condition_is_true(name: str, template: dict[str, Any], parameters: dict[str, str]) -> bool:
+    """Evaluate one of the template's Conditions (Equals/Not/And/Or/Condition over Refs)."""
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and "Ref" in node:
+            return parameters.get(node["Ref"], node["Ref"])
+        return node
+
+    def truth(node: Any) -> bool:
+        if isinstance(node, dict):
+            if "Fn::Equals" in node:
+                left, right = node["Fn::Equals"]
+                return str(value(left)) == str(value(right))
+            if "Fn::Not" in node:
+                return not truth(node["Fn::Not"][0])
+            if "Fn::And" in node:
+                return all(truth(n) for n in node["Fn::And"])
+            if "Fn::Or" in node:
+                return any(truth(n) for n in node["Fn::Or"])
+            if "Condition" in node:
+                return truth(template["Conditions"][node["Condition"]])
+        raise ValueError(f"unsupported condition: {node!r}")
+
+    return truth(template["Conditions"][name])
+
+
+def resolve_ifs(node: Any, template: dict[str, Any], parameters: dict[str, str]) -> Any:
+    """``node`` with every Fn::If replaced by its chosen branch and AWS::NoValue dropped."""
+    no_value = object()
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, dict):
+            if set(item) == {"Fn::If"}:
+                condition, when_true, when_false = item["Fn::If"]
+                chosen = when_true if condition_is_true(condition, template, parameters) else when_false
+                return walk(chosen)
+            if item == {"Ref": "AWS::NoValue"}:
+                return no_value
+            resolved = {k: walk(v) for k, v in item.items()}
+            return {k: v for k, v in resolved.items() if v is not no_value}
+        if isinstance(item, list):
+            return [v for v in (walk(i) for i in item) if v is not no_value]
+        return item
+
+    result = walk(node)
+    return None if result is no_value else result

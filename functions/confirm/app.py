@@ -1,5 +1,6 @@
-"""Operator API: confirm or fail payments and list them by status (bearer token required),
-and the operator console page (public HTML; its data calls need the token)."""
+"""Operator API: confirm or fail payments, list them by status, read and redeliver their
+webhooks (bearer token required), and the operator console page (public HTML; its data
+calls need the token)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysandbox import payments
+from paysandbox import deliveries, payments
 from paysandbox.auth import require_operator
 from paysandbox.errors import ValidationFailed
 from paysandbox.http import install_error_handlers, json_response, parse_body
@@ -68,6 +69,16 @@ def list_payments() -> Response[str]:
             "next_cursor": page.next_cursor,
         },
     )
+
+
+@app.get("/api/payments/<payment_id>/webhooks", middlewares=[_operator_only])
+def webhook_log(payment_id: str) -> Response[str]:
+    return json_response(200, {"deliveries": deliveries.delivery_log(payment_id)})
+
+
+@app.post("/api/payments/<payment_id>/webhooks/redeliver", middlewares=[_operator_only])
+def redeliver_webhook(payment_id: str) -> Response[str]:
+    return json_response(202, deliveries.redeliver(payment_id))
 
 
 def _limit(raw: str | None) -> int:

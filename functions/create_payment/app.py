@@ -1,4 +1,4 @@
-"""Merchant API: create invoices and v2 payments, read a payment's status."""
+"""Merchant API: create invoices and v2 payments, read a payment's status, verify webhooks."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysandbox import payments
+from paysandbox import payments, signatures
+from paysandbox.errors import BadRequest
 from paysandbox.http import base_url, install_error_handlers, json_response, parse_body, path_param
 from paysandbox.models import InvoiceCreate, V2Create, invoice_created, payment_view, v2_created
+from paysandbox.secrets import webhook_secret
 
 logger = Logger()
 metrics = Metrics()
@@ -41,6 +43,21 @@ def create_v2_payment() -> Response[str]:
 def get_payment(payment_id: str) -> Response[str]:
     payment = payments.get_payment(path_param(app, "payment_id", payment_id))
     return json_response(200, payment_view(payment))
+
+
+@app.post("/webhooks/verify")
+def verify_webhook() -> Response[str]:
+    """Check a webhook as a merchant received it: the raw body plus its signature headers."""
+    event = app.current_event
+    try:
+        raw = (event.decoded_body or "").encode()
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid UTF-8.", code="malformed_body") from None
+    try:
+        scheme = signatures.verify(webhook_secret(), raw, dict(event.headers))
+    except signatures.InvalidSignature as invalid:
+        return json_response(400, {"valid": False, "error": {"code": invalid.code, "message": invalid.message}})
+    return json_response(200, {"valid": True, "scheme": scheme})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,9 +1,8 @@
 """End to end: ``python -m sandbox`` as a subprocess on free ports, driven over HTTP and in Chromium.
 
 Nothing is mocked: the emulator is the sandbox's own moto server, the handlers are the real
-ones, the browser is Debian's Chromium. Paying on the checkout page and receiving webhooks
-live in ``test_sandbox_checkout_e2e.py.pending`` until the checkout and webhook functions
-are merged.
+ones, the browser is Debian's Chromium. Paying on the checkout page and receiving webhooks:
+``test_sandbox_checkout_e2e.py``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ import pytest
 
 from sandbox.environment import (
     EnvironmentConflict,
-    parameter_values,
     secret_values,
     secret_variables,
     shared_environment,
@@ -17,7 +16,7 @@ from sandbox.functions import functions
 from sandbox.gateway import api_routes
 from sandbox.pollers import SchedulePoller, SqsPoller, StreamPoller, event_pollers
 from sandbox.stack import Stack, deploy
-from sandbox.template import load_template, resources_of_type
+from sandbox.template import load_template, parameter_values, resources_of_type
 from tests.integration.emulator import REGION, _emulator_server, emulator  # noqa: F401  (fixtures)
 
 POLLER_TYPES = {"DynamoDB": StreamPoller, "SQS": SqsPoller, "Schedule": SchedulePoller, "ScheduleV2": SchedulePoller}
@@ -26,14 +25,15 @@ POLLER_TYPES = {"DynamoDB": StreamPoller, "SQS": SqsPoller, "Schedule": Schedule
 @pytest.fixture
 def stack(emulator: SimpleNamespace) -> Stack:  # noqa: F811
     template = load_template()
-    secrets, _ = secret_values(secret_variables(functions(template), template), {})
+    parameters = parameter_values(template)
+    secrets, _ = secret_values(secret_variables(functions(template), template, parameters), {})
     return deploy(
         template,
         emulator.dynamodb,
         emulator.sqs,
         emulator.secretsmanager,
         region=REGION,
-        parameters=parameter_values(template),
+        parameters=parameters,
         secret_values=secrets,
     )
 
@@ -96,7 +96,7 @@ def test_every_stateful_resource_exists_on_the_emulator(emulator, stack) -> None
 def test_handler_environment_is_resolved_with_local_overrides(emulator, stack) -> None:  # noqa: F811
     template = load_template()
     fns = functions(template)
-    secret_vars = secret_variables(fns, template)
+    secret_vars = secret_variables(fns, template, parameter_values(template))
     environ = {"WEBHOOK_RETRY_DELAYS": "1,1", "PAYMENT_TTL_SECONDS": "5"}
     env = shared_environment(fns, stack, environ, secret_vars)
     assert env["PAYMENTS_TABLE"] == "Payments" and env["WEBHOOK_LOGS_TABLE"] == "WebhookLogs"

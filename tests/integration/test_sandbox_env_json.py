@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from sandbox.environment import function_environment, parameter_values, secret_values, secret_variables
+from sandbox.environment import function_environment, secret_values, secret_variables
 from sandbox.functions import functions
 from sandbox.stack import deploy
-from sandbox.template import ROOT, load_template, resources_of_type
+from sandbox.template import ROOT, load_template, parameter_values, resolve_ifs, resources_of_type
 from tests.integration.emulator import REGION, _emulator_server, emulator  # noqa: F401  (fixtures)
 
 DOCKER_HOST = "http://host.docker.internal:5000"
@@ -23,14 +23,15 @@ def test_env_json_gives_sam_local_every_value_it_cannot_resolve(emulator: Simple
     given = json.loads((ROOT / "env.json").read_text())["Parameters"]
     template = load_template()
     fns = functions(template)
-    secrets, _ = secret_values(secret_variables(fns, template), {})
+    parameters = parameter_values(template)
+    secrets, _ = secret_values(secret_variables(fns, template, parameters), {})
     stack = deploy(
         template,
         emulator.dynamodb,
         emulator.sqs,
         emulator.secretsmanager,
         region=REGION,
-        parameters=parameter_values(template),
+        parameters=parameters,
         secret_values=secrets,
     )
     queues = set(resources_of_type("AWS::SQS::Queue", template))
@@ -40,7 +41,8 @@ def test_env_json_gives_sam_local_every_value_it_cannot_resolve(emulator: Simple
     for function in fns.values():
         resolved = function_environment(function, stack, {})
         assert "AWS_ENDPOINT_URL" in function.environment, "SAM passes only variables the template declares"
-        for name, value in function.environment.items():
+        for name, raw in function.environment.items():
+            value = resolve_ifs(raw, template, parameters)
             ref = value.get("Ref") if isinstance(value, dict) else None
             if ref in queues:
                 # The emulator's URL for the queue, as seen from inside a container.

@@ -31,6 +31,16 @@ def _absolute_http_url(value: str) -> str:
     return value
 
 
+def _public_target(value: str) -> str:
+    # SSRF guard (SPEC §5): the sender checks again at delivery against the connected address.
+    from paysandbox.targets import UnsafeTarget, check_at_creation
+
+    try:
+        return check_at_creation(value)
+    except UnsafeTarget as exc:
+        raise ValueError(f"webhook target refused: {exc}") from None
+
+
 def _identifier(value: str) -> str:
     # Ids travel in URL paths and logs: printable, no slash, no whitespace.
     if any(ch.isspace() or ord(ch) < 32 or ch == "/" for ch in value):
@@ -52,6 +62,7 @@ def _email(value: str) -> str:
 
 Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)]
 HttpUrl = Annotated[str, AfterValidator(_absolute_http_url)]
+WebhookUrl = Annotated[str, AfterValidator(_absolute_http_url), AfterValidator(_public_target)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_identifier)]
 
 
@@ -62,7 +73,7 @@ class InvoiceCreate(BaseModel):
 
     amount: Amount
     reference: Annotated[str, Field(min_length=1, max_length=128)]
-    webhook_url: HttpUrl = Field(validation_alias=AliasChoices("webhook_url", "webhookUrl"))
+    webhook_url: WebhookUrl = Field(validation_alias=AliasChoices("webhook_url", "webhookUrl"))
     redirect_url: HttpUrl = Field(validation_alias=AliasChoices("redirect_url", "redirectUrl"))
     currency: Annotated[str, AfterValidator(_currency)] = "UAH"
     description: Annotated[str, Field(max_length=1000)] | None = None
@@ -79,7 +90,7 @@ class V2Create(BaseModel):
     order_id: Annotated[str, Field(min_length=1, max_length=128)]
     user_id: Annotated[str, Field(min_length=1, max_length=128)]
     amount: Amount
-    callback_url: HttpUrl
+    callback_url: WebhookUrl
 
 
 class PaymentRef(BaseModel):

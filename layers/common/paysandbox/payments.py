@@ -142,12 +142,14 @@ def transition(
     extra: dict[str, Any] | None = None,
     now: float | None = None,
     allow_from: frozenset[Status] | None = None,
+    remove: tuple[str, ...] = (),
 ) -> Payment:
     """Move a payment to ``target`` with one conditional write.
 
     Raises ConditionFailed (with the current item) when the payment is not in a state that
     may move to ``target`` or, for anything but expiry, when it is already past its expiry.
     Terminal targets also reset the webhook bookkeeping and leave the sparse expiry index.
+    ``remove`` names fields the same write deletes (e.g. a used one-time-code hash).
     """
     now = clock.now_epoch() if now is None else now
     values: dict[str, Any] = {
@@ -164,10 +166,9 @@ def transition(
     else:
         # Leaving an open state needs the payment unexpired; later moves (refunds) do not.
         expiry_condition = "unexpired" if sources <= OPEN else None
-    remove: tuple[str, ...] = ()
     if target not in OPEN:
         values.update(webhook_status="pending", webhook_attempts=0)
-        remove = ("due_pk",)
+        remove = (*remove, "due_pk")
     item = store.update_if(
         payment_id,
         from_statuses={s.value for s in sources},

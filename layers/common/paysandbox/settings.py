@@ -23,6 +23,9 @@ class Settings(BaseModel):
     public_base_url: str = ""
     webhook_secret_arn: str = ""
     service_auth_token_arn: str = ""
+    # Webhook retries (SQS): jobs wait here between attempts; exhausted jobs go to the DLQ.
+    webhook_retry_queue_url: str = ""
+    webhook_dead_letter_queue_url: str = ""
 
     @field_validator("webhook_retry_delays", mode="before")
     @classmethod

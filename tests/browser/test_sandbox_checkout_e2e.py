@@ -1,9 +1,5 @@
 """End to end, part two: pay on the hosted checkout in Chromium and receive signed webhooks.
 
-PENDING (lead): rename to ``.py`` once the ``checkout`` and ``webhooks`` branches are merged;
-it passed against a trial merge of sandbox + webhooks + checkout (SPEC §4 labels, the
-webhook sender's ``WebhookDeadLetterQueue``).
-
 Same set-up as ``test_sandbox_e2e.py`` (``python -m sandbox`` as a subprocess on free ports),
 plus a real HTTP receiver on 127.0.0.1 that verifies every signature scheme the way a
 merchant would, and the emulator's own dead-letter queue read with boto3.

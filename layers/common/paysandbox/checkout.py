@@ -1,0 +1,371 @@
+"""What a customer does on the hosted checkout (SPEC §4): pay by card, enter the code.
+
+Every state change is one conditional write through ``payments.transition`` (or the
+conditional attempt counter), so a double-submitted form, an operator confirming at the same
+moment or the expirer racing the customer can never move a payment twice. Posts for a
+payment that is no longer waiting for that form change nothing and just show its page.
+
+The card number and CVV live only in the arguments of ``pay_by_card``: the payment keeps
+``card_mask``; the one-time code is kept only as a keyed hash (``otp``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from aws_lambda_powertools import Logger
+
+from paysandbox import cards, clock, keys, otp
+from paysandbox.errors import Forbidden, NotFound, ValidationFailed
+from paysandbox.models import Payment
+from paysandbox.payments import MAX_ID_LENGTH, transition
+from paysandbox.repository import ConditionFailed
+from paysandbox.repository import payments as store
+from paysandbox.settings import get_settings
+from paysandbox.states import Status
+
+logger = Logger(child=True)
+
+CARD_FORM = "card"
+OTP_FORM = "otp"
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2]) ?/ ?([0-9]{2})")
+CVV_RE = re.compile(r"[0-9]{3,4}")
+# ISO 4217 currencies whose minor unit is not 1/100.
+MINOR_UNIT_EXPONENTS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND"), 0),
+    **dict.fromkeys(("VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
+class Page(StrEnum):
+    """Which page a payment shows."""
+
+    CARD = "card"
+    OTP = "otp"
+    PAID = "paid"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+class FormInvalid(ValidationFailed):
+    """A form field is wrong; ``errors`` maps field name to the message shown next to it."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("Some fields need attention.", code="invalid_form")
+        self.errors = errors
+
+
+class CsrfRejected(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("The form has expired or was not sent from this page.", code="csrf_rejected")
+
+
+# ------------------------------------------------------------------ reading
+
+
+@dataclass
+class Checkout:
+    """A payment as the checkout sees it: the stored model plus the code-step bookkeeping."""
+
+    payment: Payment
+    otp_attempts: int
+    page: Page
+    otp_hash: str | None = None
+    otp_resends: int = 0
+
+    @property
+    def can_resend(self) -> bool:
+        return self.page is Page.OTP and self.otp_resends < otp.MAX_RESENDS
+
+    def shows_code(self, code: str | None) -> bool:
+        """Whether ``code`` (e.g. from the browser that entered the card) is this payment's live code."""
+        return self.page is Page.OTP and code is not None and otp.matches(self.payment.payment_id, code, self.otp_hash)
+
+    @property
+    def attempts_left(self) -> int:
+        return max(0, otp.MAX_ATTEMPTS - self.otp_attempts)
+
+
+def page_for(payment: Payment, now: float) -> Page:
+    """The page for a payment's state; an open payment past its expiry is already expired."""
+    status = payment.status
+    if status in (Status.PENDING, Status.WAITING_FOR_OTP) and payment.is_past_expiry(now):
+        return Page.EXPIRED
+    return {
+        Status.PENDING: Page.CARD,
+        Status.WAITING_FOR_OTP: Page.OTP,
+        Status.PAID: Page.PAID,
+        Status.FAILED: Page.DECLINED,
+        Status.EXPIRED: Page.EXPIRED,
+        Status.REFUNDED: Page.REFUNDED,
+    }[status]
+
+
+def _checkout_of(item: dict[str, Any], now: float) -> Checkout:
+    payment = Payment.model_validate(item)
+    return Checkout(
+        payment,
+        otp_attempts=int(item.get("otp_attempts") or 0),
+        page=page_for(payment, now),
+        otp_hash=item.get("otp_hash"),
+        otp_resends=int(item.get("otp_resends") or 0),
+    )
+
+
+def _load_item(payment_id: str) -> dict[str, Any]:
+    item = store.get(payment_id) if 0 < len(payment_id) <= MAX_ID_LENGTH else None
+    if item is None:
+        raise NotFound(f"No payment {payment_id!r}.", code="payment_not_found")
+    return item
+
+
+def load(payment_id: str) -> Checkout:
+    return _checkout_of(_load_item(payment_id), clock.now_epoch())
+
+
+# ------------------------------------------------------------------ CSRF
+
+
+def csrf_token(payment_id: str, form: str) -> str:
+    """Stateless token for one form of one payment: HMAC(csrf key, form ":" payment_id).
+
+    Bound to the form too, so the card form's token cannot post a code. It needs no storage;
+    the payment's own state machine stops replays from doing anything twice.
+    """
+    mac = hmac.new(keys.derived_key(keys.CSRF), f"{form}:{payment_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def check_csrf(payment_id: str, form: str, token: str | None) -> None:
+    if not token or not hmac.compare_digest(csrf_token(payment_id, form).encode(), token.encode()):
+        raise CsrfRejected()
+
+
+# ------------------------------------------------------------------ card step
+
+
+@dataclass
+class CardResult:
+    checkout: Checkout
+    code: str | None = None  # the new one-time code, for the page to show while SANDBOX_SHOW_OTP
+
+
+def _validate_card_form(form: Mapping[str, str]) -> tuple[str, str | None]:
+    """(card digits, e-mail or None), or FormInvalid naming every bad field."""
+    errors: dict[str, str] = {}
+    email = form.get("email", "").strip() or None
+    if email is not None and (len(email) > 254 or not EMAIL_RE.fullmatch(email)):
+        errors["email"] = "Enter an e-mail address like name@example.com, or leave it empty."
+    digits = cards.normalise(form.get("card_number", ""))
+    if not digits:
+        errors["card_number"] = "Enter your card number."
+    elif not cards.is_well_formed(digits):
+        errors["card_number"] = f"Enter a card number of {cards.MIN_DIGITS} to {cards.MAX_DIGITS} digits."
+    elif not cards.is_accepted(digits):
+        errors["card_number"] = "This card number is not valid. Check it and try again."
+    if not EXPIRY_RE.fullmatch(form.get("expiry", "").strip()):
+        errors["expiry"] = "Enter the expiry date as MM/YY, for example 12/30."
+    if not CVV_RE.fullmatch(form.get("cvv", "").strip()):
+        errors["cvv"] = "Enter the 3 or 4 digit security code."
+    if errors:
+        raise FormInvalid(errors)
+    return digits, email
+
+
+def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
+    """Handle the card form: a code step, paid, or declined, as the test-card catalogue says.
+
+    Malformed input raises FormInvalid and changes nothing. A payment that is not (or no
+    longer) waiting for a card is returned unchanged.
+    """
+    item = _load_item(payment_id)
+    check_csrf(payment_id, CARD_FORM, form.get("csrf_token"))
+    now = clock.now_epoch()
+    current = _checkout_of(item, now)
+    if current.page is not Page.CARD:
+        return CardResult(current)
+    digits, email = _validate_card_form(form)
+    card = cards.lookup(digits)
+    extra: dict[str, Any] = {"card_mask": cards.mask(digits)}
+    if email:
+        extra["customer_email"] = email
+    code = None
+    if card.outcome.needs_otp:
+        code = otp.new_code()
+        extra.update(otp_hash=otp.hash_code(payment_id, code), otp_attempts=0)
+        if card.decline_code:
+            extra["otp_decline_code"] = card.decline_code
+        target = Status.WAITING_FOR_OTP
+    elif card.outcome is cards.Outcome.PAID:
+        extra["paid_at"] = now
+        target = Status.PAID
+    else:
+        extra.update(failed_at=now, decline_code=card.decline_code)
+        target = Status.FAILED
+    try:
+        transition(payment_id, target, extra=extra, now=now, allow_from=frozenset({Status.PENDING}))
+    except ConditionFailed as lost:
+        # Someone else moved it first (double submit, operator, expirer) or it just expired.
+        logger.info("card step lost a race", extra={"payment_id": payment_id})
+        return CardResult(_checkout_of(lost.existing or item, now))
+    logger.info("card step", extra={"payment_id": payment_id, "card_mask": extra["card_mask"], "to": target.value})
+    moved = load(payment_id)
+    if code is not None:
+        _email_code(moved.payment, code)
+    return CardResult(moved, code)
+
+
+def _email_code(payment: Payment, code: str) -> None:
+    sender = get_settings().ses_sender
+    if not sender or not payment.customer_email:
+        return
+    from paysandbox import mailer  # only this path needs SES
+
+    try:
+        message_id = mailer.send_otp(
+            sender,
+            payment.customer_email,
+            code,
+            reference=payment.reference or payment.order_id or payment.payment_id,
+            amount_text=format_amount(payment.amount, payment.currency),
+        )
+    except Exception as error:  # the page still shows the code in the sandbox; never fail the payment
+        logger.warning(
+            "one-time code e-mail failed", extra={"payment_id": payment.payment_id, "error": type(error).__name__}
+        )
+        return
+    logger.info("one-time code e-mailed", extra={"payment_id": payment.payment_id, "ses_message_id": message_id})
+
+
+def code_was_emailed(payment: Payment) -> bool:
+    return bool(get_settings().ses_sender and payment.customer_email)
+
+
+# ------------------------------------------------------------------ code step
+
+
+def submit_otp(payment_id: str, code: str, csrf: str | None) -> Checkout:
+    """Check a one-time code: right → paid (or declined for 1629); the third wrong → failed.
+
+    A malformed code is a form error and does not count as an attempt.
+    """
+    item = _load_item(payment_id)
+    check_csrf(payment_id, OTP_FORM, csrf)
+    now = clock.now_epoch()
+    current = _checkout_of(item, now)
+    if current.page is not Page.OTP:
+        return current
+    code = code.strip()
+    if not otp.is_well_formed(code):
+        raise FormInvalid({"otp": f"Enter the {otp.CODE_LENGTH}-digit code."})
+    if current.otp_attempts < otp.MAX_ATTEMPTS and otp.matches(payment_id, code, item.get("otp_hash")):
+        decline_code = item.get("otp_decline_code")
+        if decline_code:
+            return _finish(item, Status.FAILED, {"failed_at": now, "decline_code": decline_code}, now)
+        return _finish(item, Status.PAID, {"paid_at": now}, now)
+    logger.info("wrong one-time code", extra={"payment_id": payment_id})
+    while current.page is Page.OTP and current.otp_attempts < otp.MAX_ATTEMPTS:
+        try:
+            item = store.record_otp_failure(payment_id, seen_attempts=current.otp_attempts, now=now)
+            current = _checkout_of(item, now)
+            break
+        except ConditionFailed as lost:  # another attempt was counted first, or the state moved on
+            item = lost.existing or item
+            current = _checkout_of(item, now)
+    if current.page is Page.OTP and current.otp_attempts >= otp.MAX_ATTEMPTS:
+        extra = {"failed_at": now, "decline_code": "authentication_failed"}
+        return _finish(item, Status.FAILED, extra, now)
+    return current
+
+
+def resend_otp(payment_id: str, csrf: str | None) -> CardResult:
+    """Replace the code with a new one (e-mailed again if configured) for a customer who lost it.
+
+    Wrong attempts are not reset, so a new code never buys more guesses; each resend is
+    counted and capped.
+    """
+    item = _load_item(payment_id)
+    check_csrf(payment_id, OTP_FORM, csrf)
+    now = clock.now_epoch()
+    current = _checkout_of(item, now)
+    if not current.can_resend:
+        return CardResult(current)
+    code = otp.new_code()
+    try:
+        item = store.update_if(
+            payment_id,
+            from_statuses={Status.WAITING_FOR_OTP.value},
+            set_values={"otp_hash": otp.hash_code(payment_id, code), "updated_at": now},
+            add={"otp_resends": 1},
+            expiry_condition="unexpired",
+            now=now,
+        )
+    except ConditionFailed as lost:
+        return CardResult(_checkout_of(lost.existing or item, now))
+    logger.info("new one-time code", extra={"payment_id": payment_id})
+    moved = _checkout_of(item, now)
+    _email_code(moved.payment, code)
+    return CardResult(moved, code)
+
+
+def _finish(item: dict[str, Any], target: Status, extra: dict[str, Any], now: float) -> Checkout:
+    payment_id = item["payment_id"]
+    try:
+        transition(
+            payment_id,
+            target,
+            extra=extra,
+            now=now,
+            allow_from=frozenset({Status.WAITING_FOR_OTP}),
+            remove=("otp_hash",),
+        )
+    except ConditionFailed as lost:
+        return _checkout_of(lost.existing or item, now)
+    logger.info("code step", extra={"payment_id": payment_id, "to": target.value})
+    return load(payment_id)
+
+
+# ------------------------------------------------------------------ presentation helpers
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """Minor units as the customer reads them: 12500 UAH → "125.00 UAH"."""
+    exponent = MINOR_UNIT_EXPONENTS.get(currency.upper(), 2)
+    if exponent == 0:
+        return f"{amount:,} {currency}"
+    major, minor = divmod(amount, 10**exponent)
+    return f"{major:,}.{minor:0{exponent}d} {currency}"
+
+
+def reference_of(payment: Payment) -> str:
+    """What the merchant calls this payment: the invoice reference or the v2 order id."""
+    return payment.reference or payment.order_id or payment.payment_id
+
+
+def return_url(checkout: Checkout) -> str | None:
+    """The merchant's redirect_url with ``payment_id`` and ``status`` added (invoices only;
+    v2 payments have no redirect URL). A payment past its expiry already says ``expired``."""
+    payment = checkout.payment
+    if not payment.redirect_url:
+        return None
+    status = Status.EXPIRED.value if checkout.page is Page.EXPIRED else payment.status.value
+    parts = urlsplit(payment.redirect_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("payment_id", "status")]
+    query += [("payment_id", payment.payment_id), ("status", status)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def masked_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"

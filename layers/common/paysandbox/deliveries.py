@@ -1,0 +1,466 @@
+"""Webhook events: build, sign, send, record, and schedule retries (SPEC §5).
+
+Flow: a stream record of a transition into a terminal status becomes an *event* (stable
+id per payment and status, body frozen at first sight) and attempt 1 of chain 0 is sent
+at once. A failed attempt puts a *job* ``{payment_id, event_id, chain, attempt,
+not_before}`` on the SQS retry queue; the job runs the next attempt. After the last
+attempt the job is sent to the dead-letter queue and the payment shows
+``webhook_status=failed``. Every attempt is claimed in WebhookLogs before it is sent, so
+a duplicate stream record or a redelivered SQS message never sends the same attempt twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from paysandbox import clock, signatures
+from paysandbox.errors import Conflict, PaySandboxError
+from paysandbox.payments import get_payment
+from paysandbox.repository import deliveries as store
+from paysandbox.repository import from_item
+from paysandbox.secrets import webhook_secret
+from paysandbox.settings import get_settings
+from paysandbox.states import TERMINAL, V2_NAMES, Status
+from paysandbox.targets import Target, UnresolvableTarget, UnsafeTarget, target_for_delivery
+
+logger = Logger(child=True)
+metrics = Metrics()
+
+EVENT_TYPES = {
+    Status.PAID: "payment.completed",
+    Status.FAILED: "payment.failed",
+    Status.EXPIRED: "payment.expired",
+    Status.REFUNDED: "payment.refunded",
+}
+SQS_MAX_DELAY = 900  # seconds: SQS DelaySeconds limit; longer waits hop through the queue
+RESPONSE_BODY_CHARS = 1000
+RESPONSE_READ_BYTES = 4 * RESPONSE_BODY_CHARS  # enough bytes for 1000 UTF-8 characters
+NOT_BEFORE_SLACK = 1.0  # a job this close to its time runs now instead of hopping again
+
+
+class QueueNotConfigured(PaySandboxError):
+    status = 500
+    code = "queue_not_configured"
+
+
+@cache
+def _sqs() -> Any:
+    return boto3.client("sqs")
+
+
+# ------------------------------------------------------------------ events
+
+
+def event_id_for(payment_id: str, status: str) -> str:
+    """Stable per payment and transition: a payment enters each terminal status at most once."""
+    return "evt_" + hashlib.sha256(f"{payment_id}|{status}".encode()).hexdigest()[:32]
+
+
+def event_body(payment: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """The SPEC §5 body in the payment's flavour."""
+    status = Status(payment["status"])
+    event_type = EVENT_TYPES[status]
+    timestamp = clock.iso(payment["updated_at"])  # when the transition was written
+    if payment.get("flavour") == "v2":
+        paid_at = payment.get("paid_at")
+        return {
+            "event": event_type,
+            "event_id": event_id,
+            "payment_id": payment["payment_id"],
+            "tx_id": payment.get("tx_id"),
+            "order_id": payment.get("order_id"),
+            "user_id": payment.get("user_id"),
+            "amount": payment["amount"],
+            "status": V2_NAMES[status],
+            "confirmed_at": clock.iso(paid_at) if paid_at is not None else None,
+            "timestamp": timestamp,
+        }
+    return {
+        "payment_id": payment["payment_id"],
+        "reference": payment.get("reference"),
+        "amount": payment["amount"],
+        "status": status.value,
+        "timestamp": timestamp,
+        "card_mask": payment.get("card_mask"),
+        "event_id": event_id,
+        "event": event_type,
+    }
+
+
+def is_terminal_transition(record: dict[str, Any]) -> bool:
+    """The stream filter's rule, re-checked in code (the local runtime may not filter)."""
+    if record.get("eventName") != "MODIFY":
+        return False
+    images = record.get("dynamodb", {})
+    new = images.get("NewImage", {}).get("status", {}).get("S")
+    old = images.get("OldImage", {}).get("status", {}).get("S")
+    return new in {s.value for s in TERMINAL} and new != old
+
+
+def handle_stream_record(record: dict[str, Any]) -> str:
+    """Turn one Payments stream record into an event and send its first attempt."""
+    if not is_terminal_transition(record):
+        return "ignored"
+    payment = from_item(record["dynamodb"]["NewImage"])
+    event_id = event_id_for(payment["payment_id"], payment["status"])
+    event = {
+        "payment_id": payment["payment_id"],
+        "event_id": event_id,
+        "event_type": EVENT_TYPES[Status(payment["status"])],
+        "status": payment["status"],
+        "url": payment["webhook_url"],
+        "payload": signatures.serialise(event_body(payment, event_id)).decode(),
+        "at": payment["updated_at"],
+        "created_at": clock.now_epoch(),
+        "chains": 0,
+        "ttl": payment.get("ttl"),
+    }
+    if not store.put_event(event):
+        # A duplicate record: the stored event (first seen) is the one that counts.
+        event = store.get_event(payment["payment_id"], event_id) or event
+    return attempt(event, chain=0, number=1)
+
+
+# ------------------------------------------------------------------ retry jobs
+
+
+def handle_job(job: dict[str, Any]) -> str:
+    """Run one retry job from the SQS queue (or hop it forward when it is early)."""
+    payment_id, event_id = str(job["payment_id"]), str(job["event_id"])
+    chain, number, not_before = int(job["chain"]), int(job["attempt"]), float(job["not_before"])
+    wait = not_before - clock.now_epoch()
+    if wait > NOT_BEFORE_SLACK:
+        enqueue(job, wait)
+        return "hopped"
+    event = store.get_event(payment_id, event_id)
+    if event is None:
+        # Retention (TTL) removed the event: nothing left to deliver.
+        logger.warning("retry job for a vanished event", extra={"payment_id": payment_id, "event_id": event_id})
+        return "vanished"
+    return attempt(event, chain=chain, number=number)
+
+
+def enqueue(job: dict[str, Any], delay: float) -> None:
+    url = get_settings().webhook_retry_queue_url
+    if not url:
+        raise QueueNotConfigured("WEBHOOK_RETRY_QUEUE_URL is not set.")
+    _sqs().send_message(
+        QueueUrl=url, MessageBody=json.dumps(job, sort_keys=True), DelaySeconds=min(SQS_MAX_DELAY, math.ceil(delay))
+    )
+
+
+def dead_letter(job: dict[str, Any], outcome: dict[str, Any]) -> None:
+    """Put an exhausted job in the DLQ ourselves.
+
+    Why not let the retry queue's redrive do it: redrive moves a message only after the
+    consumer *failed* it ``maxReceiveCount`` times, which would mean failing a batch item on
+    purpose and burning receives; and a chain that ends at attempt 1 (from the stream) has no
+    SQS message at all. Sending it here is immediate and carries the final outcome. The
+    redrive policy stays as the net for jobs the consumer cannot process at all.
+    """
+    url = get_settings().webhook_dead_letter_queue_url
+    if not url:
+        raise QueueNotConfigured("WEBHOOK_DEAD_LETTER_QUEUE_URL is not set.")
+    _sqs().send_message(QueueUrl=url, MessageBody=json.dumps({**job, "final": outcome}, sort_keys=True))
+
+
+def retry_delay(next_attempt: int, retry_after: float | None) -> float:
+    """Seconds before ``next_attempt`` (2..n): the schedule, raised to Retry-After but never
+    beyond the schedule's maximum."""
+    delays = get_settings().webhook_retry_delays
+    delay = float(delays[min(next_attempt - 2, len(delays) - 1)])
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, float(max(delays))))
+    return delay
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+# ------------------------------------------------------------------ one attempt
+
+
+@dataclass
+class Response:
+    status: int | None
+    body: str
+    error: str | None
+    duration_ms: int
+    retry_after: str | None = None
+
+
+def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
+    """Claim, send and record one attempt, then schedule what follows. Returns the outcome."""
+    settings = get_settings()
+    payment_id, event_id = event["payment_id"], event["event_id"]
+    sk = store.attempt_sk(event_id, chain, number)
+    now = clock.now_epoch()
+    claim = {
+        "payment_id": payment_id,
+        "sk": sk,
+        "event_id": event_id,
+        "event": event["event_type"],
+        "chain": chain,
+        "attempt_number": number,
+        "url": event["url"],
+        "payload": event["payload"],
+        "state": "sending",
+        # Longer than any send can take; after it a crashed sender's claim may be retaken.
+        "lease_until": now + 2 * settings.webhook_timeout_seconds + 30,
+        "timestamp": now,
+        "ttl": event.get("ttl"),
+    }
+    existing = store.claim_attempt(claim, now)
+    if existing is not None:
+        # This attempt was already made (or is being made) by an earlier copy of this job.
+        if existing.get("state") == "sending":
+            # Unknown yet: in flight elsewhere, or its sender crashed. Look again once the
+            # lease is over (then the claim can be retaken), so a crash never strands an event.
+            lease_until = float(existing.get("lease_until") or now)
+            job = {"payment_id": payment_id, "event_id": event_id, "chain": chain, "attempt": number}
+            enqueue({**job, "not_before": lease_until}, lease_until - now)
+            return "deferred"
+        if not existing.get("scheduled"):
+            _schedule_next(event, chain, number, existing["outcome"], existing.get("retry_after_s"), count=False)
+        return "duplicate"
+
+    secret = webhook_secret()
+    # The signature's timestamp is the real send time: receivers check it against their clock.
+    sent_at = time.time()
+    raw, headers = signatures.sign(secret, json.loads(event["payload"]), event_id, event["event_type"], sent_at)
+    response = send(event["url"], raw, headers, settings.webhook_timeout_seconds)
+    if response.status is not None and 200 <= response.status < 300:
+        outcome = "delivered"
+    elif response.status == 410:
+        outcome = "gone"
+    else:
+        outcome = "failed"
+    retry_after = None
+    if response.status in (429, 503):
+        retry_after = parse_retry_after(response.retry_after, clock.now_epoch())
+    store.update_attempt(
+        payment_id,
+        sk,
+        {
+            "state": "done",
+            "outcome": outcome,
+            "success": outcome == "delivered",
+            "headers": {k: v for k, v in headers.items() if k != "Content-Type"},
+            "response_status": response.status,
+            "response_body": response.body,
+            "error": response.error,
+            "duration_ms": response.duration_ms,
+            "retry_after_s": retry_after,
+            "lease_until": None,
+        },
+    )
+    metrics.add_metric(name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=response.duration_ms)
+    logger.info(
+        "webhook attempt",
+        extra={
+            "payment_id": payment_id,
+            "event_id": event_id,
+            "chain": chain,
+            "attempt": number,
+            "outcome": outcome,
+            "response_status": response.status,
+            "error": response.error,
+            "duration_ms": response.duration_ms,
+        },
+    )
+    _schedule_next(event, chain, number, outcome, retry_after, count=True)
+    return outcome
+
+
+def _schedule_next(
+    event: dict[str, Any], chain: int, number: int, outcome: str, retry_after: float | None, *, count: bool
+) -> None:
+    """After an attempt: update the payment, then enqueue the next attempt or dead-letter."""
+    settings = get_settings()
+    payment_id, event_id, status = event["payment_id"], event["event_id"], event["status"]
+    add = 1 if count else 0
+    if outcome == "delivered":
+        store.set_payment_webhook_status(payment_id, status, "delivered", add_attempts=add)
+        metrics.add_metric(name="Delivered", unit=MetricUnit.Count, value=1)
+    elif outcome == "gone":
+        # The merchant said stop: no more attempts, but the event still ends in the DLQ so it
+        # is never silently dropped (SPEC: every event ends delivered or dead-lettered).
+        dead_letter(
+            {"payment_id": payment_id, "event_id": event_id, "chain": chain, "attempt": number},
+            {"outcome": outcome, "attempts": number},
+        )
+        store.set_payment_webhook_status(payment_id, status, "gone", add_attempts=add)
+        metrics.add_metric(name="Gone", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
+        job = {"payment_id": payment_id, "event_id": event_id, "chain": chain}
+        if number < settings.webhook_max_attempts:
+            delay = retry_delay(number + 1, retry_after)
+            enqueue({**job, "attempt": number + 1, "not_before": clock.now_epoch() + delay}, delay)
+            store.set_payment_webhook_status(payment_id, status, "retrying", add_attempts=add)
+        else:
+            dead_letter({**job, "attempt": number}, {"outcome": outcome, "attempts": number})
+            store.set_payment_webhook_status(payment_id, status, "failed", add_attempts=add)
+            metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
+            logger.warning("webhook dead-lettered", extra={"payment_id": payment_id, "event_id": event_id})
+    store.update_attempt(payment_id, store.attempt_sk(event_id, chain, number), {"scheduled": True})
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+def send(url: str, raw: bytes, headers: dict[str, str], timeout: float) -> Response:
+    """POST once, to the checked address only; no redirects, no retries, bounded read."""
+    started = time.monotonic()
+    try:
+        target = target_for_delivery(url)
+    except (UnsafeTarget, UnresolvableTarget) as exc:
+        return Response(None, "", f"target refused: {exc}", _ms(started))
+    last_error = "no address"
+    for address in target.addresses:
+        try:
+            return _post(target, address, raw, headers, timeout, started)
+        except _ConnectFailed as exc:
+            last_error = str(exc)  # try the next checked address, as a browser would
+    return Response(None, "", last_error, _ms(started))
+
+
+class _ConnectFailed(Exception):
+    pass
+
+
+def _post(
+    target: Target, address: str, raw: bytes, headers: dict[str, str], timeout: float, started: float
+) -> Response:
+    import urllib3  # only the sender needs it
+    from urllib3.exceptions import HTTPError, NewConnectionError, ReadTimeoutError
+
+    default_port = 443 if target.scheme == "https" else 80
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    host_header = host if target.port == default_port else f"{host}:{target.port}"
+    limits = urllib3.Timeout(connect=timeout, read=timeout)
+    pool: urllib3.HTTPConnectionPool
+    if target.scheme == "https":
+        # Connect to the checked IP, but present and verify the URL's name (SNI + certificate).
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            target.port,
+            timeout=limits,
+            retries=False,
+            server_hostname=target.host,
+            assert_hostname=target.host,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, target.port, timeout=limits, retries=False)
+    try:
+        try:
+            response = pool.urlopen(
+                "POST",
+                target.path,
+                body=raw,
+                headers={**headers, "Host": host_header, "User-Agent": "paysandbox-webhooks/1"},
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+            )
+        except NewConnectionError as exc:
+            raise _ConnectFailed(f"connection failed: {_reason(exc)}") from None
+        except ReadTimeoutError:
+            return Response(None, "", f"timed out after {timeout:g}s", _ms(started))
+        except HTTPError as exc:
+            return Response(None, "", f"request failed: {_reason(exc)}", _ms(started))
+        read_error: str | None = None
+        try:
+            data = response.read(RESPONSE_READ_BYTES)
+        except (HTTPError, OSError) as exc:
+            data, read_error = b"", f"reading the response failed: {_reason(exc)}"
+        finally:
+            response.close()  # never drain a huge body: drop the connection instead
+        body = data.decode("utf-8", errors="replace")[:RESPONSE_BODY_CHARS]
+        return Response(response.status, body, read_error, _ms(started), response.headers.get("Retry-After"))
+    finally:
+        pool.close()
+
+
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+# ------------------------------------------------------------------ operator views
+
+
+def delivery_log(payment_id: str) -> list[dict[str, Any]]:
+    """Every attempt of a payment, oldest first, in the SPEC §5 log shape (never the secret)."""
+    get_payment(payment_id)  # 404 for an unknown payment
+    attempts = sorted(store.attempts_of(payment_id), key=lambda a: (a.get("timestamp", 0), a["sk"]))
+    return [_attempt_view(a) for a in attempts]
+
+
+def _attempt_view(item: dict[str, Any]) -> dict[str, Any]:
+    try:
+        payload: Any = json.loads(item.get("payload") or "null")
+    except ValueError:
+        payload = item.get("payload")
+    return {
+        "payment_id": item["payment_id"],
+        "event_id": item.get("event_id"),
+        "event": item.get("event"),
+        "chain": item.get("chain"),
+        "attempt_number": item.get("attempt_number"),
+        "url": item.get("url"),
+        "payload": payload,
+        "signature_headers": item.get("headers") or {},
+        "response_status": item.get("response_status"),
+        "response_body": item.get("response_body"),
+        "error": item.get("error"),
+        "duration_ms": item.get("duration_ms"),
+        "success": bool(item.get("success")),
+        "outcome": item.get("outcome") or "sending",
+        "timestamp": clock.iso(item["timestamp"]) if item.get("timestamp") is not None else None,
+    }
+
+
+def redeliver(payment_id: str) -> dict[str, Any]:
+    """Start a new attempt chain for the payment's latest event (through the retry queue)."""
+    get_payment(payment_id)
+    events = store.events_of(payment_id)
+    if not events:
+        raise Conflict("This payment has no webhook event yet.", code="no_webhook_event")
+    latest = max(events, key=lambda e: (e.get("at", 0), e.get("created_at", 0)))
+    chain = store.new_chain(payment_id, latest["event_id"])
+    job = {
+        "payment_id": payment_id,
+        "event_id": latest["event_id"],
+        "chain": chain,
+        "attempt": 1,
+        "not_before": clock.now_epoch(),
+    }
+    enqueue(job, 0)
+    store.set_payment_webhook_status(payment_id, latest["status"], "pending")
+    return {"payment_id": payment_id, "event_id": latest["event_id"], "chain": chain}

@@ -1,0 +1,160 @@
+"""WebhookLogs table access, plus the payment's webhook bookkeeping fields.
+
+Items of one payment (partition ``payment_id``):
+- ``event#<event_id>``: the event as first seen (type, status, URL, the exact body sent)
+  and a counter of attempt chains. Written once, conditionally: a duplicate stream
+  record finds it and starts nothing new.
+- ``attempt#<event_id>#<chain:04d>#<n:03d>``: one delivery attempt. Claimed with a
+  conditional put *before* sending (``state=sending`` with a lease), completed after. A
+  duplicate job finds the claim and does not send again; a claim whose lease ran out
+  (the sender crashed mid-attempt) may be taken over, so a crash never strands an event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paysandbox.repository import dynamodb, from_item, to_attr, to_item
+from paysandbox.settings import get_settings
+
+EVENT_PREFIX = "event#"
+ATTEMPT_PREFIX = "attempt#"
+MAX_LOG_ITEMS = 1000
+
+
+def _table() -> str:
+    return get_settings().webhook_logs_table
+
+
+def event_sk(event_id: str) -> str:
+    return f"{EVENT_PREFIX}{event_id}"
+
+
+def attempt_sk(event_id: str, chain: int, attempt: int) -> str:
+    return f"{ATTEMPT_PREFIX}{event_id}#{chain:04d}#{attempt:03d}"
+
+
+def put_event(item: dict[str, Any]) -> bool:
+    """Record an event unless it exists. True when this call created it."""
+    try:
+        dynamodb.put_item(
+            TableName=_table(),
+            Item=to_item({**item, "sk": event_sk(item["event_id"])}),
+            ConditionExpression="attribute_not_exists(sk)",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def get_event(payment_id: str, event_id: str) -> dict[str, Any] | None:
+    response = dynamodb.get_item(
+        TableName=_table(), Key={"payment_id": {"S": payment_id}, "sk": {"S": event_sk(event_id)}}, ConsistentRead=True
+    )
+    item = response.get("Item")
+    return from_item(item) if item else None
+
+
+def events_of(payment_id: str) -> list[dict[str, Any]]:
+    return _query_prefix(payment_id, EVENT_PREFIX)
+
+
+def attempts_of(payment_id: str) -> list[dict[str, Any]]:
+    return _query_prefix(payment_id, ATTEMPT_PREFIX)
+
+
+def new_chain(payment_id: str, event_id: str) -> int:
+    """Allocate the next chain number of an event (the first chain, from the stream, is 0)."""
+    response = dynamodb.update_item(
+        TableName=_table(),
+        Key={"payment_id": {"S": payment_id}, "sk": {"S": event_sk(event_id)}},
+        UpdateExpression="ADD chains :one",
+        ConditionExpression="attribute_exists(sk)",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(response["Attributes"]["chains"]["N"])
+
+
+def claim_attempt(item: dict[str, Any], now: float) -> dict[str, Any] | None:
+    """Claim one attempt before sending it. None when claimed; else the existing item.
+
+    An existing claim is taken over only while it is still ``sending`` and its lease has
+    run out: the sender that made it died without recording a result.
+    """
+    try:
+        dynamodb.put_item(
+            TableName=_table(),
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(sk) OR (#state = :sending AND lease_until < :now)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":sending": {"S": "sending"}, ":now": to_attr(now)},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException as exc:
+        old = getattr(exc, "response", {}).get("Item")
+        return from_item(old) if old else {}
+    return None
+
+
+def update_attempt(payment_id: str, sk: str, values: dict[str, Any]) -> None:
+    names, attr_values, sets = {}, {}, []
+    for i, (field, value) in enumerate(values.items()):
+        names[f"#f{i}"] = field
+        if value is None:
+            continue
+        attr_values[f":v{i}"] = to_attr(value)
+        sets.append(f"#f{i} = :v{i}")
+    removes = [f"#f{i}" for i, v in enumerate(values.values()) if v is None]
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    dynamodb.update_item(
+        TableName=_table(),
+        Key={"payment_id": {"S": payment_id}, "sk": {"S": sk}},
+        UpdateExpression=expression,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=attr_values,
+    )
+
+
+def set_payment_webhook_status(
+    payment_id: str, event_status: str, webhook_status: str, *, add_attempts: int = 0
+) -> bool:
+    """Set ``webhook_status`` (and count attempts) on the payment, only while the payment is
+    still in the status the event announced: a newer transition (e.g. a refund) resets the
+    bookkeeping for its own event and an older chain must not overwrite it. ``updated_at``
+    and ``status`` stay untouched, so the stream filter ignores this write.
+    """
+    expression = "SET webhook_status = :ws"
+    values: dict[str, Any] = {":ws": {"S": webhook_status}, ":st": {"S": event_status}}
+    if add_attempts:
+        expression += " ADD webhook_attempts :n"
+        values[":n"] = to_attr(add_attempts)
+    try:
+        dynamodb.update_item(
+            TableName=get_settings().payments_table,
+            Key={"payment_id": {"S": payment_id}},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(payment_id) AND #status = :st",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def _query_prefix(payment_id: str, prefix: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "payment_id = :p AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {":p": {"S": payment_id}, ":prefix": {"S": prefix}},
+        "ConsistentRead": True,
+    }
+    while len(items) < MAX_LOG_ITEMS:
+        response = dynamodb.query(**kwargs)
+        items.extend(from_item(i) for i in response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            break
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return items[:MAX_LOG_ITEMS]

@@ -1,0 +1,330 @@
+"""Webhook pipeline harness: moto's real stream and queues, a real HTTP receiver on
+127.0.0.1, and the sender handler invoked with the event shapes Lambda uses.
+
+The one thing not real is waiting: retry delays are minutes to hours. The harness runs the
+domain on a clock it can advance (``paysandbox.clock.now_epoch``), records the
+``DelaySeconds`` every retry job is sent with, and forwards the job to moto with no delay so
+a real receive gets it at once; the sender's own ``not_before`` logic then decides (against
+the advanced clock) whether to run the attempt or hop it forward.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+
+from sandbox.apigw import LambdaContext
+from sandbox.event_filter import matches_any
+from sandbox.lambda_events import sqs_messages_to_event, stream_records_to_event
+from sandbox.template import load_template, resources_of_type
+from tests.support import load_handler
+
+SECRET = "test-webhook-secret"
+
+
+# ------------------------------------------------------------------ queues from the template
+
+
+def create_queues(sqs: Any) -> dict[str, dict[str, str]]:
+    """Every SQS queue of template.yaml, named after its logical id, with its redrive policy."""
+    queues = resources_of_type("AWS::SQS::Queue")
+    created: dict[str, dict[str, str]] = {}
+
+    def make(name: str) -> dict[str, str]:
+        if name in created:
+            return created[name]
+        props = queues[name].get("Properties", {})
+        attributes = {
+            key: str(props[key])
+            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
+            if key in props
+        }
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": make(target)["arn"], "maxReceiveCount": redrive["maxReceiveCount"]}
+            )
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        created[name] = {"url": url, "arn": arn}
+        return created[name]
+
+    for name in queues:
+        make(name)
+    return created
+
+
+def sender_filters() -> list[str]:
+    """The FilterCriteria patterns of the sender's stream event, as written in the template."""
+    events = load_template()["Resources"]["WebhookSenderFunction"]["Properties"]["Events"]
+    return [f["Pattern"] for f in events["PaymentsStream"]["Properties"]["FilterCriteria"]["Filters"]]
+
+
+# ------------------------------------------------------------------ the receiver
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    answered: int | None = None
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"ok"
+    headers: dict[str, str] = field(default_factory=dict)
+    sleep: float = 0.0
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1. ``plan(request, n)`` decides each reply (n counts
+    requests to that path, from 1). Every request is recorded."""
+
+    def __init__(self, tls: tuple[str, str] | None = None) -> None:
+        self.requests: list[Received] = []
+        self.plan: Callable[[Received, int], Reply] = lambda request, n: Reply()
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Received(self.path, dict(self.headers.items()), self.rfile.read(length))
+                with receiver._lock:
+                    receiver.requests.append(request)
+                    n = sum(1 for r in receiver.requests if r.path == request.path)
+                reply = receiver.plan(request, n)
+                request.answered = reply.status
+                if reply.sleep:
+                    time.sleep(reply.sleep)
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender stops reading huge bodies on purpose
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        if tls:  # (certificate file, key file): serve HTTPS
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ------------------------------------------------------------------ the pipeline
+
+
+class Clock:
+    """Real time plus an offset the test advances instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance_to(self, epoch: float) -> None:
+        if epoch > self.now():
+            self.offset += epoch - self.now()
+
+
+class Pipeline:
+    """Drives the sender like Lambda: stream batches (filtered by the template's
+    FilterCriteria) and retry-queue batches, deleting what the handler did not report failed."""
+
+    def __init__(self, queues: dict[str, dict[str, str]], clock: Clock, delays: list[dict[str, Any]]):
+        self.queues = queues
+        self.clock = clock
+        self.delays = delays  # every retry/DLQ send: {"queue", "delay", "job", "message_id"}
+        self.visible_at: dict[str, float] = {}  # message id -> when SQS would have shown it
+        self.sender = load_handler("webhook_sender")
+        self.dynamodb = boto3.client("dynamodb")
+        self.streams = boto3.client("dynamodbstreams")
+        self.sqs = boto3.client("sqs")
+        self.stream_arn = self.dynamodb.describe_table(TableName="Payments")["Table"]["LatestStreamArn"]
+        self.filters = sender_filters()
+        self._iterators: dict[str, str] = {}
+        self.stream_invocations = 0
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.sender.lambda_handler(event, LambdaContext(function_name="webhook_sender"))
+        return result
+
+    def read_stream(self) -> list[dict[str, Any]]:
+        """New records from moto's stream (real get_records), every shard."""
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        records: list[dict[str, Any]] = []
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            iterator = (
+                self._iterators.get(shard_id)
+                or self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            )
+            response = self.streams.get_records(ShardIterator=iterator)
+            records.extend(response["Records"])
+            self._iterators[shard_id] = response["NextShardIterator"]
+        return records
+
+    def pump_stream(self, *, duplicate: bool = False, batch_size: int = 5) -> list[dict[str, Any]]:
+        """Feed new stream records that pass the template's filter to the sender, in batches."""
+        event = stream_records_to_event(self.read_stream(), self.stream_arn)
+        passing = [r for r in event["Records"] if matches_any(self.filters, r)]
+        for start in range(0, len(passing), batch_size):
+            batch = {"Records": passing[start : start + batch_size]}
+            for _ in range(2 if duplicate else 1):
+                self.stream_invocations += 1
+                assert self.invoke(batch) == {"batchItemFailures": []}
+        return passing
+
+    def receive(self, queue: str, max_messages: int = 10) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.queues[queue]["url"],
+            MaxNumberOfMessages=max_messages,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        )
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
+
+    def pump_retries(self, *, duplicate: bool = False) -> int:
+        """One receive from the retry queue; runs each job at its not_before. Returns how many."""
+        messages = self.receive("WebhookRetryQueue")
+        if not messages:
+            return 0
+        # SQS would have shown each message only after its DelaySeconds: move the clock there.
+        self.clock.advance_to(max(self.visible_at.get(m["MessageId"], 0.0) for m in messages))
+        event = sqs_messages_to_event(messages, self.queues["WebhookRetryQueue"]["arn"])
+        for _ in range(2 if duplicate else 1):
+            result = self.invoke(event)
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self.sqs.delete_message(
+                    QueueUrl=self.queues["WebhookRetryQueue"]["url"], ReceiptHandle=message["ReceiptHandle"]
+                )
+        assert not failed, result
+        return len(messages)
+
+    def run(self, *, duplicate: bool = False, max_rounds: int = 200) -> None:
+        """Stream first, then retries until the retry queue is empty."""
+        self.pump_stream(duplicate=duplicate)
+        for _ in range(max_rounds):
+            if not self.pump_retries(duplicate=duplicate):
+                return
+        raise AssertionError("retry queue did not drain")
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """Every job in the webhook DLQ (real receives)."""
+        jobs: list[dict[str, Any]] = []
+        while True:
+            messages = self.receive("WebhookDeadLetterQueue")
+            if not messages:
+                return jobs
+            for message in messages:
+                jobs.append(json.loads(message["Body"]))
+                self.sqs.delete_message(
+                    QueueUrl=self.queues["WebhookDeadLetterQueue"]["url"], ReceiptHandle=message["ReceiptHandle"]
+                )
+
+
+@pytest.fixture
+def pipeline(aws: None, settings_env: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    from paysandbox import clock as clock_module
+    from paysandbox import deliveries
+
+    queues = create_queues(boto3.client("sqs"))
+    settings_env.setenv("WEBHOOK_RETRY_QUEUE_URL", queues["WebhookRetryQueue"]["url"])
+    settings_env.setenv("WEBHOOK_DEAD_LETTER_QUEUE_URL", queues["WebhookDeadLetterQueue"]["url"])
+    clock = Clock()
+    settings_env.setattr(clock_module, "now_epoch", clock.now)
+
+    sent: list[dict[str, Any]] = []
+    client = deliveries._sqs()
+    real_send = client.send_message
+
+    def send_without_waiting(**kwargs: Any) -> Any:
+        # Record the delay the sender asked for; deliver at once (the clock is advanced instead).
+        delay = kwargs.get("DelaySeconds", 0)
+        response = real_send(**{**kwargs, "DelaySeconds": 0})
+        sent.append({"queue": kwargs["QueueUrl"], "delay": delay, "job": kwargs["MessageBody"]})
+        pipeline.visible_at[response["MessageId"]] = clock.now() + delay
+        return response
+
+    pipeline = Pipeline(queues, clock, sent)
+    settings_env.setattr(client, "send_message", send_without_waiting)
+    yield pipeline
+
+
+def assert_signed(request: Received) -> dict[str, Any]:
+    """Verify one delivery the three ways merchants do (SPEC §5) and return its payload."""
+    import base64
+    import hashlib
+    import hmac
+
+    from standardwebhooks import Webhook
+
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    assert headers["content-type"] == "application/json"
+    # 1. The legacy receiver code, verbatim from SPEC §5.
+    payload = json.loads(request.body)
+    expected = hmac.new(SECRET.encode(), json.dumps(payload, sort_keys=True).encode(), hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["x-signature"], expected)
+    # 2. Base64 HMAC of the raw body bytes.
+    raw_mac = base64.b64encode(hmac.new(SECRET.encode(), request.body, hashlib.sha256).digest()).decode()
+    assert hmac.compare_digest(headers["x-payment-signature"], raw_mac)
+    assert headers["x-payment-event"] == payload["event"]
+    # 3. Standard Webhooks, with the library.
+    Webhook(SECRET.encode()).verify(request.body, headers)
+    assert headers["webhook-id"] == payload["event_id"]
+    return dict(payload)

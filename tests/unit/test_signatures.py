@@ -1,0 +1,73 @@
+"""The three signature schemes against independent re-computations and the library."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+from standardwebhooks import Webhook
+
+from paysandbox import signatures
+
+SECRET = "s3cret-for-unit-tests"
+BODY = {
+    "status": "paid",
+    "amount": 100,
+    "payment_id": "inv_1",
+    "event_id": "evt_1",
+    "event": "payment.completed",
+    "reference": "ü-ref",
+    "card_mask": None,
+    "timestamp": "2026-01-01T00:00:00.000Z",
+}
+
+
+def test_raw_body_is_the_sorted_default_separator_serialisation():
+    raw, _ = signatures.sign(SECRET, BODY, "evt_1", "payment.completed", time.time())
+    assert raw == json.dumps(BODY, sort_keys=True).encode()
+    assert list(json.loads(raw)) == sorted(BODY)
+
+
+def test_headers_match_independent_computations():
+    at = time.time()
+    raw, headers = signatures.sign(SECRET, BODY, "evt_1", "payment.completed", at)
+    assert (
+        headers["X-Signature"]
+        == hmac.new(SECRET.encode(), json.dumps(json.loads(raw), sort_keys=True).encode(), hashlib.sha256).hexdigest()
+    )
+    assert base64.b64decode(headers["X-Payment-Signature"]) == hmac.new(SECRET.encode(), raw, hashlib.sha256).digest()
+    assert headers["X-Payment-Event"] == "payment.completed"
+    assert headers["webhook-id"] == "evt_1" and headers["webhook-timestamp"] == str(int(at))
+    assert Webhook(SECRET.encode()).verify(raw, headers) == BODY
+    assert Webhook(signatures.whsec(SECRET)).verify(raw, headers) == BODY  # the console's whsec_ form
+    assert set(headers) == {
+        "Content-Type",
+        "X-Signature",
+        "X-Payment-Event",
+        "X-Payment-Signature",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    }
+
+
+def test_verify_roundtrip_and_wrong_secret():
+    raw, headers = signatures.sign(SECRET, BODY, "evt_1", "payment.completed", time.time())
+    assert signatures.verify(SECRET, raw, headers) == "standard-webhooks"
+    assert signatures.verify(SECRET, raw, {"X-Signature": headers["X-Signature"]}) == "x-signature"
+    with pytest.raises(signatures.InvalidSignature):
+        signatures.verify("other-secret", raw, headers)
+    with pytest.raises(signatures.InvalidSignature) as missing:
+        signatures.verify(SECRET, raw, {"Content-Type": "application/json"})
+    assert missing.value.code == "missing_signature"
+
+
+def test_x_signature_hex_is_case_insensitive_but_must_match():
+    raw, headers = signatures.sign(SECRET, BODY, "evt_1", "payment.completed", time.time())
+    assert signatures.verify(SECRET, raw, {"X-Signature": headers["X-Signature"].upper()}) == "x-signature"
+    with pytest.raises(signatures.InvalidSignature):
+        signatures.verify(SECRET, raw, {"X-Signature": "0" * 64})
