@@ -6,6 +6,11 @@ fake region/credentials), import the handler module by path and let its module-l
 be created. Timed from inside the probe, median of RUNS fresh processes, interleaved with the
 baseline `import boto3; boto3.client("dynamodb")` so machine noise hits both alike.
 
+The figure is CPU time (``time.process_time``) of that init: this 2-core machine is shared,
+and wall time mostly measured how long a probe waited for a core (ratios swung from 1.3x to
+1.7x between runs under load). Importing is CPU-bound (the files are in the page cache), and
+in Lambda a cold start runs on the function's own CPU share. Wall medians are recorded too.
+
 The probe also checks the work was done: the handler attribute is callable, at least one
 module-level botocore client exists, and no moto / test / local-sandbox code got imported.
 One extra run per function with ``-X importtime`` attributes the import cost to packages.
@@ -33,14 +38,14 @@ FORBIDDEN = ("moto", "tests", "sandbox", "pytest", "bench")
 # Runs inside the fresh interpreter: argv = [mode, layer, module_file, attribute].
 PROBE = r"""
 import sys, time
-started = time.perf_counter()
+started, started_cpu = time.perf_counter(), time.process_time()
 mode, layer, module_file, attribute = sys.argv[1:5]
 client_ms = 0.0
 if mode == "baseline":
     import boto3
-    before_client = time.perf_counter()
+    before_client = time.process_time()
     boto3.client("dynamodb")
-    client_ms = (time.perf_counter() - before_client) * 1000
+    client_ms = (time.process_time() - before_client) * 1000
 else:
     import importlib.util
     sys.path.insert(0, layer)
@@ -48,7 +53,7 @@ else:
     module = importlib.util.module_from_spec(spec)
     sys.modules["app"] = module
     spec.loader.exec_module(module)
-elapsed = time.perf_counter() - started
+elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
 
 import json
 from botocore.client import BaseClient
@@ -60,7 +65,8 @@ for owner in owners:
             found.setdefault(id(value), f"{owner}.{name}:{value.meta.service_model.service_name}")
 clients = sorted(found.values())
 print(json.dumps({
-    "init_ms": elapsed * 1000,
+    "init_ms": elapsed_cpu * 1000,
+    "wall_ms": elapsed * 1000,
     "client_ms": client_ms,
     "clients": clients,
     "handler_callable": mode == "baseline" or callable(getattr(sys.modules["app"], attribute, None)),
@@ -160,10 +166,16 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
         _check(name, info)
 
     samples: dict[str, list[float]] = {"baseline": [], **{name: [] for name in found}}
+    wall: dict[str, list[float]] = {"baseline": [], **{name: [] for name in found}}
     for _ in range(RUNS):
-        samples["baseline"].append(probe(base_args, baseline_env(), str(ROOT))[0]["init_ms"])
-        for name in found:
-            samples[name].append(probe(args[name], envs[name], cwds[name])[0]["init_ms"])
+        for name in ("baseline", *found):
+            info, _ = (
+                probe(base_args, baseline_env(), str(ROOT))
+                if name == "baseline"
+                else probe(args[name], envs[name], cwds[name])
+            )
+            samples[name].append(info["init_ms"])
+            wall[name].append(info["wall_ms"])
 
     baseline_ms = median(samples["baseline"])
     baseline_modules = set(baseline_info["modules"])
@@ -178,6 +190,7 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             "clients": info["clients"],
             "extra_modules": len(set(info["modules"]) - baseline_modules),
             "samples_ms": [round(s, 1) for s in samples[name]],
+            "wall_median_ms": round(median(wall[name]), 1),
             **import_costs(stderr, baseline_modules),
         }
     worst = max(per_function, key=lambda n: per_function[n]["ratio"])
@@ -187,13 +200,15 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
         target=TARGET,
         measured=f"worst {worst} {per_function[worst]['ratio']}x ("
         + ", ".join(f"{n.removesuffix('Function')} {v['ratio']}x" for n, v in per_function.items())
-        + f"; baseline {baseline_ms:.0f} ms)",
+        + f"; baseline {baseline_ms:.0f} ms CPU)",
         met=all(v["met"] for v in per_function.values()),
         data={
             "runs": RUNS,
             "baseline_ms": round(baseline_ms, 1),
             "baseline_client_ms": round(baseline_info["client_ms"], 1),
             "baseline_samples_ms": [round(s, 1) for s in samples["baseline"]],
+            "baseline_wall_median_ms": round(median(wall["baseline"]), 1),
+            "clock": "CPU time of the init (time.process_time)",
             "functions": per_function,
         },
     )

@@ -2,8 +2,9 @@
 
 Inputs are measured, not assumed: DynamoDB request units per lifecycle (botocore hook, GSI
 writes included), function memory (template.yaml), warm handler durations and log bytes per
-invocation (measured here, under moto - so a DynamoDB call costs moto's in-process time
-instead of a network round trip; real durations may be a few ms longer per call).
+invocation (measured here in CPU time, under moto - so a DynamoDB call costs moto's
+in-process time instead of a network round trip; real durations may be a few ms longer per
+call, and a 512 MB function has about 0.29 vCPU: see ``at_lambda_cpu_share``).
 
 The full lifecycle is figure 3's job (``bench.lifecycle_requests``): when it has run, its
 ``data["profile"]`` (a ``LifecycleProfile`` as a dict) is priced. Until then this module
@@ -64,6 +65,9 @@ PRICES = {
 LAMBDA_PLATFORM_LOG_BYTES = 350
 SECONDS_PER_MONTH = 30 * 86400
 SECRET_CACHE_SECONDS = 300  # paysandbox.secrets.SECRET_CACHE_SECONDS
+# Lambda gives a function one full vCPU at 1,769 MB and proportionally less below: durations
+# measured on a full core here stretch by up to this factor at smaller sizes (CPU-bound code).
+FULL_VCPU_MB = 1769
 
 
 @dataclass
@@ -123,6 +127,15 @@ def lifecycle_cost(
         "SQS": n * profile.sqs_requests * PRICES["sqs_request"],
         "CloudWatch Logs": n * log_bytes / 1e9 * PRICES["cloudwatch_logs_ingested_gb"],
     }
+
+
+def at_lambda_cpu_share(profile: LifecycleProfile) -> LifecycleProfile:
+    """The same profile with every duration stretched by the function's vCPU share (upper bound)."""
+    stretched = [
+        Invocation(**{**asdict(i), "duration_ms": i.duration_ms * max(1.0, FULL_VCPU_MB / i.memory_mb)})
+        for i in profile.invocations
+    ]
+    return LifecycleProfile(**{**asdict(profile), "invocations": stretched})
 
 
 def fixed_monthly_cost(
@@ -196,9 +209,9 @@ def measure_partial_lifecycle(count: int = SAMPLE_LIFECYCLES) -> tuple[Lifecycle
                             body = json.dumps({"payment_id": ids[i]})
                             headers = {"Content-Type": "application/json", "Authorization": token}
                             event = proxy_event("POST", "/api/v2/confirm-payment", headers=headers, body=body)
-                        started = time.perf_counter()
+                        started = time.process_time()
                         response = function.invoke(event)
-                        timings[phase].append((time.perf_counter() - started) * 1000)
+                        timings[phase].append((time.process_time() - started) * 1000)
                         answer = json.loads(response["body"])
                         if response["statusCode"] != 200:
                             raise RuntimeError(f"{phase} failed: {response}")
@@ -210,9 +223,9 @@ def measure_partial_lifecycle(count: int = SAMPLE_LIFECYCLES) -> tuple[Lifecycle
             per_lifecycle = counter.snapshot()
             counter.reset()
             with captured_stdout() as logs:
-                started = time.perf_counter()
+                started = time.process_time()
                 run = expirer.invoke(scheduled_event())
-                expirer_ms = (time.perf_counter() - started) * 1000
+                expirer_ms = (time.process_time() - started) * 1000
             if run.get("expired") != 0:
                 raise RuntimeError(f"the expirer expired confirmed payments: {run}")
             expirer_logs = logs.bytes_written
@@ -256,6 +269,7 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
     readers, secrets = secret_usage(template)
     fixed = fixed_monthly_cost(expirer, readers, secrets)
     total, fixed_total = sum(variable.values()), sum(fixed.values())
+    lambda_stretched = lifecycle_cost(at_lambda_cpu_share(profile))["Lambda (arm64)"]
     biggest = sorted(variable.items(), key=lambda kv: -kv[1])[:3]
     return Figure(
         number=NUMBER,
@@ -276,6 +290,7 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             "per_million_total_usd": round(total, 4),
             "fixed_monthly_usd": {k: round(v, 4) for k, v in fixed.items()},
             "fixed_monthly_total_usd": round(fixed_total, 4),
+            "lambda_at_cpu_share_usd": round(lambda_stretched, 4),
         },
     )
 
@@ -288,6 +303,10 @@ def details(figure: Figure) -> list[str]:
     lines = [f"Cost model ({profile['label']}); prices as of {data['prices_as_of']}:"]
     lines += [f"    {service:<32} ${usd:>10.4f} per 1M lifecycles" for service, usd in data["per_million_usd"].items()]
     lines += [f"    {service:<32} ${usd:>10.4f} per month" for service, usd in data["fixed_monthly_usd"].items()]
+    lines.append(
+        f"  durations are warm, on a full core, under moto; stretched to the vCPU share of the memory size "
+        f"(1,769 MB = 1 vCPU) Lambda would be ${data['lambda_at_cpu_share_usd']:.2f} per 1M instead."
+    )
     requests = ", ".join(f"{k} {v:g}" for k, v in profile["dynamodb_requests"].items())
     lines.append(
         f"  per lifecycle: DynamoDB {requests}; {profile['dynamodb_write_units']:g} WRU (incl. index writes), "

@@ -126,6 +126,13 @@ def test_cost_scales_linearly_with_volume():
     assert ten == pytest.approx(10 * one)
 
 
+def test_durations_stretch_to_the_vcpu_share_of_the_memory_size():
+    stretched = cost_model.at_lambda_cpu_share(_profile())
+    assert stretched.invocations[0].duration_ms == pytest.approx(2.1 * 1769 / 512)
+    big = Invocation("f", 1, 10.0, 3008, True)
+    assert cost_model.at_lambda_cpu_share(LifecycleProfile("x", False, [big], 0, 0)).invocations[0].duration_ms == 10.0
+
+
 def test_fixed_monthly_cost_of_the_schedule_and_secrets():
     expirer = Invocation("ExpirerFunction", 0, 9.2, 512, False, log_bytes=0)
     fixed = cost_model.fixed_monthly_cost(expirer, secret_readers=2, secrets=2)
