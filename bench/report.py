@@ -1,4 +1,5 @@
-"""The one table `make bench` prints, and bench/results.json.
+"""The one table `make bench` prints, and bench/results.json (`python -m bench.report` prints
+the latest results.json as Markdown, for docs/performance.md).
 
 A figure is met only when it was measured and its ratio/count is within target; a figure
 that could not run says why and is never counted as met.
@@ -71,3 +72,18 @@ def write_json(figures: list[Figure], meta: dict[str, Any], path: Path = RESULTS
         "figures": [{**asdict(f), "verdict": f.verdict} for f in figures],
     }
     path.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
+
+
+def markdown_from_results(path: Path = RESULTS_PATH) -> str:
+    """The latest results.json as a Markdown table (for docs/performance.md and the README)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    figures = []
+    for saved in document["figures"]:
+        fields = {k: v for k, v in saved.items() if k != "verdict"}
+        figures.append(Figure(**fields))
+    meta = document["meta"]
+    return markdown_table(figures) + f"\n\n_{meta['date_utc']}, Python {meta['python']}, {meta['machine']}._"
+
+
+if __name__ == "__main__":  # python -m bench.report: print the latest results as Markdown
+    print(markdown_from_results())

@@ -50,6 +50,16 @@ def test_a_figure_that_did_not_run_is_never_met(tmp_path):
     assert saved["figures"][0]["met"] is None
 
 
+def test_results_json_round_trips_to_a_markdown_table(tmp_path):
+    from bench.report import markdown_from_results
+
+    figures = [Figure(2, "overhead", "<= 1.5x", measured="1.2x", met=True), not_run(5, "latency", "p50", "needs x")]
+    write_json(figures, {"date_utc": "2026-01-01T00:00:00Z", "python": "3.11", "machine": "x"}, tmp_path / "r.json")
+    markdown = markdown_from_results(tmp_path / "r.json").splitlines()
+    assert markdown[2] == "| 2. overhead | 1.2x | <= 1.5x | yes |"
+    assert markdown[3] == "| 5. latency | - | p50 | not run (needs x) |"
+
+
 def test_ratios_are_shown_rounded_up_so_a_miss_never_reads_as_on_target():
     assert shown_ratio(1.503) == 1.51
     assert shown_ratio(1.5) == 1.5
@@ -223,3 +233,12 @@ def test_import_costs_attribute_time_beyond_the_baseline():
     costs = cold_start.import_costs(stderr, baseline_modules={"boto3"})
     assert costs["extra_packages_self_ms"] == {"pydantic": 4.0, "paysandbox.models": 2.0, "paysandbox.payments": 0.5}
     assert costs["top_direct_imports_cumulative_ms"] == {"paysandbox.payments": 9.5}
+
+
+def test_import_cost_attribution_is_the_median_of_several_runs():
+    runs = [
+        {"extra_packages_self_ms": {"pydantic": 30.0, "asyncio": 9.0}},
+        {"extra_packages_self_ms": {"pydantic": 90.0}},
+        {"extra_packages_self_ms": {"pydantic": 31.0, "asyncio": 10.0}},
+    ]
+    assert cold_start.median_costs(runs) == {"extra_packages_self_ms": {"pydantic": 31.0, "asyncio": 9.0}}
