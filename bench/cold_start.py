@@ -102,7 +102,6 @@ def function_env(function: Any, template: dict[str, Any]) -> dict[str, str]:
     env.update(
         AWS_LAMBDA_FUNCTION_NAME=function.logical_id,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(function.memory),
-        PYTHONDONTWRITEBYTECODE="",
     )
     return env
 
