@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysandbox.payments import expire_due
+from paysandbox.expiry import expire_due
 
 logger = Logger()
 metrics = Metrics()

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from paysandbox import cards, checkout, otp
+from paysandbox import cards, checkout, expiry, otp
 from paysandbox.cards import Outcome
 from paysandbox.repository import ConditionFailed
 from paysandbox.repository import payments as store
@@ -438,9 +438,8 @@ def test_code_step_past_expiry_refuses_the_right_code(merchant: Api) -> None:
 def test_expired_status_page(merchant: Api) -> None:
     payment_id = _create(merchant)
     _expire_clock(payment_id)
-    from paysandbox import payments
 
-    assert payments.expire_due(lambda: True).expired == 1
+    assert expiry.expire_due(lambda: True).expired == 1
     assert "Payment expired" in Customer().get(payment_id).html
 
 

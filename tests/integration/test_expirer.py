@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from paysandbox import clock, payments
+from paysandbox import clock, expiry, payments
 from paysandbox.repository import dynamodb
 from paysandbox.repository import payments as store
 from paysandbox.states import Status
@@ -98,7 +98,7 @@ def test_a_payment_settled_after_the_index_read_is_a_lost_race_not_an_error(
     payments.transition(payment_id, Status.EXPIRED)  # the other run wins
     monkeypatch.setattr(store, "query_due", lambda *args, **kwargs: stale_page)
 
-    run = payments.expire_due(lambda: True)
+    run = expiry.expire_due(lambda: True)
 
     assert (run.expired, run.lost_races, run.due_seen) == (0, 1, 1)
     assert terminal_transitions(payment_id) == ["expired"]

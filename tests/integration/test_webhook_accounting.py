@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from paysandbox import deliveries, payments
+from paysandbox import deliveries, expiry, payments
 from paysandbox.states import Status
 from tests.integration.conftest import Pipeline, Receiver, Reply, assert_signed
 from tests.support import OPERATOR, invoice_body, v2_body
@@ -58,7 +58,7 @@ def test_every_event_ends_delivered_or_dead_lettered_exactly_once(
             assert operator.call("POST", "/api/v2/fail-payment", {"payment_id": pid}, headers=OPERATOR)[0] == 200
             expected.add(deliveries.event_id_for(pid, "failed"))
     pipeline.clock.advance_to(pipeline.clock.now() + 901)
-    run = payments.expire_due(lambda: True)
+    run = expiry.expire_due(lambda: True)
     for pid in created:
         if payments.get_payment(pid).status is Status.EXPIRED:
             expected.add(deliveries.event_id_for(pid, "expired"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from paysandbox import deliveries
+from paysandbox import deliveries, payments
 from paysandbox.repository import deliveries as store
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import stream_records_to_event
@@ -42,4 +42,4 @@ def test_crash_after_send_is_recovered_after_the_lease(
     assert first["event_id"] == second["event_id"]
     log = deliveries.delivery_log("pay_tx-1001")
     assert [(e["attempt_number"], e["outcome"]) for e in log] == [(1, "delivered")]
-    assert deliveries.get_payment("pay_tx-1001").webhook_status == "delivered"
+    assert payments.get_payment("pay_tx-1001").webhook_status == "delivered"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import boto3
 
-from paysandbox import deliveries, payments
+from paysandbox import deliveries, expiry, payments
 from paysandbox.states import Status
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import stream_records_to_event
@@ -28,7 +28,7 @@ def test_only_terminal_transitions_pass_the_filter(pipeline: Pipeline, receiver:
     pipeline.run()  # the sender's own webhook_status writes become MODIFY records too
     payments.transition("pay_paid", Status.REFUNDED)  # paid -> refunded: a webhook
     pipeline.clock.advance_to(pipeline.clock.now() + 3600)
-    payments.expire_due(lambda: True)  # pending/waiting -> expired: webhooks
+    expiry.expire_due(lambda: True)  # pending/waiting -> expired: webhooks
     boto3.client("dynamodb").delete_item(TableName="Payments", Key={"payment_id": {"S": "pay_gone"}})
 
     # Fresh iterators from TRIM_HORIZON: every record the table ever produced.

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from paysandbox import deliveries, targets
+from paysandbox import deliveries, payments, targets
 from tests.integration.conftest import Pipeline, Receiver, assert_signed
 from tests.support import OPERATOR, v2_body
 
@@ -61,7 +61,7 @@ def test_https_delivery_uses_sni_and_verifies_the_name(pipeline: Pipeline, tls_r
     (request,) = tls_receiver.requests
     assert request.headers["Host"] == f"{HOST}:{port}"
     assert_signed(request)
-    assert deliveries.get_payment("pay_tx-1001").webhook_status == "delivered"
+    assert payments.get_payment("pay_tx-1001").webhook_status == "delivered"
 
 
 def test_https_certificate_for_another_name_is_a_failed_attempt(tls_receiver: Receiver, settings_env):

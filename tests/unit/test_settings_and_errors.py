@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from paysandbox.errors import BadRequest, Conflict, NotFound, PaySandboxError, Throttled, Unauthorized, ValidationFailed
-from paysandbox.settings import get_settings
+from paysandbox.settings import ConfigurationError, get_settings
 
 
 def test_settings_come_from_the_environment(settings_env: pytest.MonkeyPatch) -> None:
@@ -29,8 +28,27 @@ def test_settings_are_parsed_once(settings_env: pytest.MonkeyPatch) -> None:
 
 def test_bad_configuration_fails_loudly(settings_env: pytest.MonkeyPatch) -> None:
     settings_env.setenv("PAYMENT_TTL_SECONDS", "soon")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigurationError, match="PAYMENT_TTL_SECONDS='soon'"):
         get_settings()
+    get_settings.cache_clear()
+    settings_env.setenv("PAYMENT_TTL_SECONDS", "60")
+    for name, raw in [
+        ("WEBHOOK_MAX_ATTEMPTS", "0"),
+        ("ALLOW_PRIVATE_WEBHOOK_TARGETS", "maybe"),
+        ("WEBHOOK_RETRY_DELAYS", ","),
+    ]:
+        settings_env.setenv(name, raw)
+        with pytest.raises(ConfigurationError, match=name):
+            get_settings()
+        settings_env.delenv(name)
+        get_settings.cache_clear()
+
+
+def test_boolean_spellings(settings_env: pytest.MonkeyPatch) -> None:
+    for raw, expected in [("true", True), ("TRUE", True), ("1", True), ("false", False), ("0", False), ("", False)]:
+        settings_env.setenv("SANDBOX_SHOW_OTP", raw)
+        get_settings.cache_clear()
+        assert get_settings().sandbox_show_otp is expected
 
 
 @pytest.mark.parametrize(

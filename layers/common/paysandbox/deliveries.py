@@ -26,7 +26,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from paysandbox import clock, signatures
 from paysandbox.errors import Conflict, PaySandboxError
-from paysandbox.payments import get_payment
 from paysandbox.repository import deliveries as store
 from paysandbox.repository import from_item
 from paysandbox.secrets import webhook_secret
@@ -413,10 +412,14 @@ def _ms(started: float) -> int:
 
 
 # ------------------------------------------------------------------ operator views
+# Only the operator API reaches these; the sender's hot path never imports the pydantic
+# models that ``payments.get_payment`` brings, so they are imported here, lazily.
 
 
 def delivery_log(payment_id: str) -> list[dict[str, Any]]:
     """Every attempt of a payment, oldest first, in the SPEC §5 log shape (never the secret)."""
+    from paysandbox.payments import get_payment
+
     get_payment(payment_id)  # 404 for an unknown payment
     attempts = sorted(store.attempts_of(payment_id), key=lambda a: (a.get("timestamp", 0), a["sk"]))
     return [_attempt_view(a) for a in attempts]
@@ -448,6 +451,8 @@ def _attempt_view(item: dict[str, Any]) -> dict[str, Any]:
 
 def redeliver(payment_id: str) -> dict[str, Any]:
     """Start a new attempt chain for the payment's latest event (through the retry queue)."""
+    from paysandbox.payments import get_payment
+
     get_payment(payment_id)
     events = store.events_of(payment_id)
     if not events:

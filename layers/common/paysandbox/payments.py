@@ -10,17 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from paysandbox import clock
+from paysandbox import clock, transitions
 from paysandbox.errors import Conflict, NotFound, ValidationFailed
 from paysandbox.models import InvoiceCreate, Payment, V2Create
 from paysandbox.repository import ConditionFailed, decode_cursor, encode_cursor
 from paysandbox.repository import payments as store
 from paysandbox.settings import get_settings
-from paysandbox.states import GROUPS, LISTED_GROUPS, OPEN, Status, sources_of
+from paysandbox.states import GROUPS, LISTED_GROUPS, OPEN, Status
 
 MAX_ID_LENGTH = 200
 
@@ -144,39 +143,8 @@ def transition(
     allow_from: frozenset[Status] | None = None,
     remove: tuple[str, ...] = (),
 ) -> Payment:
-    """Move a payment to ``target`` with one conditional write.
-
-    Raises ConditionFailed (with the current item) when the payment is not in a state that
-    may move to ``target`` or, for anything but expiry, when it is already past its expiry.
-    Terminal targets also reset the webhook bookkeeping and leave the sparse expiry index.
-    ``remove`` names fields the same write deletes (e.g. a used one-time-code hash).
-    """
-    now = clock.now_epoch() if now is None else now
-    values: dict[str, Any] = {
-        "status": target.value,
-        "status_group": GROUPS[target],
-        "updated_at": now,
-        **(extra or {}),
-    }
-    sources = allow_from or sources_of(target)
-    if not sources:
-        raise ValueError(f"no state moves to {target.value}")
-    if target is Status.EXPIRED:
-        expiry_condition: str | None = "expired"
-    else:
-        # Leaving an open state needs the payment unexpired; later moves (refunds) do not.
-        expiry_condition = "unexpired" if sources <= OPEN else None
-    if target not in OPEN:
-        values.update(webhook_status="pending", webhook_attempts=0)
-        remove = (*remove, "due_pk")
-    item = store.update_if(
-        payment_id,
-        from_statuses={s.value for s in sources},
-        set_values=values,
-        remove=remove,
-        expiry_condition=expiry_condition,
-        now=now,
-    )
+    """``transitions.apply`` returning the moved ``Payment`` (see there for the rules)."""
+    item = transitions.apply(payment_id, target, extra=extra, now=now, allow_from=allow_from, remove=remove)
     return Payment.model_validate(item)
 
 
@@ -212,39 +180,3 @@ def fail(payment_id: str, reason: str | None, decline_code: str = "declined_by_o
         if lost.existing and lost.existing["status"] == Status.FAILED:
             return Payment.model_validate(lost.existing)
         raise _refuse(lost.existing, payment_id, "fail", now) from None
-
-
-# ------------------------------------------------------------------ expiry
-
-
-@dataclass
-class ExpiryRun:
-    expired: int = 0
-    lost_races: int = 0
-    due_seen: int = 0
-    complete: bool = True
-
-
-def expire_due(has_time: Callable[[], bool], *, page_size: int = 50, max_per_run: int = 1000) -> ExpiryRun:
-    """Expire open payments past their expiry, reading only the sparse index of open ones.
-
-    Bounded by ``has_time`` (the Lambda's remaining time) and ``max_per_run``; safe to run
-    concurrently, since each expiry is a conditional write and a lost race is just counted.
-    """
-    run = ExpiryRun()
-    now = clock.now_epoch()
-    start_key = None
-    while True:
-        ids, start_key = store.query_due(now, page_size, start_key)
-        run.due_seen += len(ids)
-        for payment_id in ids:
-            if not has_time() or run.expired + run.lost_races >= max_per_run:
-                run.complete = False
-                return run
-            try:
-                transition(payment_id, Status.EXPIRED, extra={"expired_at": now}, now=now)
-                run.expired += 1
-            except ConditionFailed:
-                run.lost_races += 1
-        if not start_key:
-            return run

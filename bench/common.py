@@ -1,0 +1,76 @@
+"""Small helpers the benchmarks share: medians, quiet stdout, a fresh moto account."""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+# moto must be imported before any layer module creates its module-level boto3 client, so
+# that client gets moto's stub handler (moto registers it with botocore on import).
+import moto  # noqa: F401
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def shown_ratio(ratio: float) -> float:
+    """Two decimals, rounded UP so a miss never displays as within target (1.503 -> 1.51)."""
+    return math.ceil(round(ratio * 100, 6)) / 100
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class Captured:
+    bytes_written: int = 0
+
+
+@contextmanager
+def captured_stdout() -> Iterator[Captured]:
+    """Send fd 1 (handler logs and EMF metrics) to a temp file; report how many bytes it got.
+
+    Powertools' Logger keeps its own reference to sys.stdout, so only an fd-level redirect
+    catches everything a handler prints; the byte count feeds the CloudWatch Logs estimate.
+    """
+    import sys
+
+    sys.stdout.flush()
+    captured = Captured()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield captured
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            captured.bytes_written = os.fstat(sink.fileno()).st_size
+
+
+@contextmanager
+def moto_account() -> Iterator[Any]:
+    """A fresh mocked AWS account with the template's tables; yields a DynamoDB client."""
+    import boto3
+    from moto import mock_aws
+
+    from paysandbox.settings import get_settings
+    from sandbox.template import create_tables
+
+    get_settings.cache_clear()
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(client)
+        yield client
+    get_settings.cache_clear()
