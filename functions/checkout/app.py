@@ -34,7 +34,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paysandbox import cards, checkout, clock
 from paysandbox.checkout import Checkout, FormInvalid, Page
 from paysandbox.errors import BadRequest, NotFound, PaySandboxError
-from paysandbox.http import base_url
+from paysandbox.http import base_url, path_param
 from paysandbox.settings import get_settings
 
 logger = Logger()
@@ -53,12 +53,13 @@ CARD_FIELDS = ("email", "card_number", "expiry", "cvv")
 
 @app.get("/checkout/<payment_id>")
 def show(payment_id: str) -> Response[str]:
-    current = checkout.load(payment_id)
+    current = checkout.load(path_param(app, "payment_id", payment_id))
     return _page_for(current)
 
 
 @app.post("/checkout/<payment_id>")
 def pay(payment_id: str) -> Response[str]:
+    payment_id = path_param(app, "payment_id", payment_id)
     form = _form()
     try:
         result = checkout.pay_by_card(payment_id, form)
@@ -75,6 +76,7 @@ def pay(payment_id: str) -> Response[str]:
 
 @app.post("/checkout/<payment_id>/otp")
 def confirm_code(payment_id: str) -> Response[str]:
+    payment_id = path_param(app, "payment_id", payment_id)
     form = _form()
     if form.get("action") == "resend":
         resent = checkout.resend_otp(payment_id, form.get("csrf_token"))

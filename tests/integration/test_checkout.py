@@ -222,6 +222,16 @@ def test_v2_payment_has_a_checkout_page_showing_the_order_id(merchant: Api) -> N
     assert view["status"] == "PAYMENT_COMPLETED" and view["card_mask"] == "**** 4242"
 
 
+def test_checkout_link_of_a_tx_id_with_url_special_characters_works(merchant: Api) -> None:
+    _, created, _ = merchant.call("POST", "/api/v2/payments", v2_body(tx_id="a?b#c"))
+    encoded = created["checkout_url"].rsplit("/", 1)[1]
+    assert encoded == "pay_a%3Fb%23c"
+    # API Gateway hands over the raw path and the decoded path parameter.
+    page = Customer()._call("GET", f"/checkout/{encoded}", "/checkout/{payment_id}", created["payment_id"])
+    assert page.status == 200
+    assert "Card number" in page.html
+
+
 # ------------------------------------------------------------------ bad input
 
 
