@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
+from playwright.sync_api import expect
 
 from paysandbox import cards
 from sandbox.gateway import Gateway
@@ -60,7 +61,7 @@ def test_otp_card_code_from_the_page_then_paid_and_back_to_the_merchant(
     created = _invoice(gateway, amount=249_900, reference="order-4444")
     page.goto(created["pageUrl"])
     assert page.locator(".amount").inner_text() == "2,499.00 UAH"
-    assert page.get_by_text("order-4444").is_visible()
+    expect(page.get_by_text("order-4444")).to_be_visible()
     page.screenshot(path=str(artifacts / "checkout-card-page.png"), full_page=True)
 
     _fill_card(page, "4444 4444 4444 4444")
@@ -80,7 +81,7 @@ def test_otp_card_code_from_the_page_then_paid_and_back_to_the_merchant(
     page.screenshot(path=str(artifacts / "checkout-paid-page.png"), full_page=True)
 
     page.reload()  # Post/Redirect/Get: a refresh shows the result again and posts nothing
-    assert page.get_by_role("heading", name="Payment successful").is_visible()
+    expect(page.get_by_role("heading", name="Payment successful")).to_be_visible()
 
 
 def test_4242_is_paid_at_once(gateway: Gateway, page: Any) -> None:
@@ -99,7 +100,7 @@ def test_each_decline_card_shows_payment_declined(gateway: Gateway, page: Any, c
     if card.outcome.needs_otp:
         _enter_code(page, page.get_by_test_id("sandbox-otp").inner_text())
     page.get_by_role("heading", name="Payment declined").wait_for()
-    assert page.get_by_text(cards.decline_reason(card.decline_code)).is_visible()
+    expect(page.get_by_text(cards.decline_reason(card.decline_code))).to_be_visible()
     view = _status(gateway, created["payment_id"])
     assert (view["status"], view["decline_code"]) == ("failed", card.decline_code)
 
@@ -111,9 +112,9 @@ def test_three_wrong_codes_fail_the_payment(gateway: Gateway, page: Any) -> None
     code = page.get_by_test_id("sandbox-otp").inner_text()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     _enter_code(page, wrong)
-    assert page.get_by_role("alert").filter(has_text="2 attempts left").is_visible()
+    expect(page.get_by_role("alert").filter(has_text="2 attempts left")).to_be_visible()
     _enter_code(page, wrong)
-    assert page.get_by_role("alert").filter(has_text="1 attempt left").is_visible()
+    expect(page.get_by_role("alert").filter(has_text="1 attempt left")).to_be_visible()
     _enter_code(page, wrong)
     page.get_by_role("heading", name="Payment declined").wait_for()
     view = _status(gateway, created["payment_id"])
@@ -168,12 +169,12 @@ def test_form_errors_are_announced_and_the_page_helps_with_the_number(gateway: G
     page.goto(created["pageUrl"])
     number = page.get_by_label("Card number", exact=True)
     number.press_sequentially("4242424242424241")
-    assert page.get_by_text("This card number doesn't look right.").is_visible()  # client-side Luhn hint
+    expect(page.get_by_text("This card number doesn't look right.")).to_be_visible()  # client-side Luhn hint
     page.get_by_label("Expiry (MM/YY)", exact=True).fill("13/30")
     page.get_by_label("CVV", exact=True).fill("12")
     page.get_by_role("button", name="Pay", exact=True).click()
 
-    assert page.get_by_text("This card number is not valid").is_visible()
+    expect(page.get_by_text("This card number is not valid")).to_be_visible()
     for label in ("Card number", "Expiry (MM/YY)", "CVV"):
         field = page.get_by_label(label, exact=True)
         assert field.get_attribute("aria-invalid") == "true"
@@ -189,7 +190,7 @@ def test_v2_payment_checkout_on_a_phone_screen(gateway: Gateway, browser: Any, a
     try:
         page = context.new_page()
         page.goto(created["checkout_url"])
-        assert page.get_by_text("order-1001").is_visible()
+        expect(page.get_by_text("order-1001")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
         page.screenshot(path=str(artifacts / "checkout-card-page-mobile.png"), full_page=True)
         _fill_card(page, "4242424242424242")

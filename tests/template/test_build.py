@@ -228,7 +228,8 @@ def test_every_handler_imports_and_answers_from_the_build_output(build_dir: Path
             else:
                 assert path.startswith((layer_prefix, str(function_dir))), f"{name}: {module} from {path}"
         assert origins["paysandbox"].startswith(layer_prefix)
-        assert origins["pydantic"].startswith(layer_prefix)
+        if "pydantic" in origins:  # the expirer and the sender run without it (cold start)
+            assert origins["pydantic"].startswith(layer_prefix)
         assert origins["aws_lambda_powertools"].startswith(layer_prefix)
         if is_api:
             answer = probe["answer"]
