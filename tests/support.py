@@ -149,3 +149,16 @@ def terminal_transitions(payment_id: str) -> list[str]:
         if old in ("pending", "waiting_for_otp") and new not in ("pending", "waiting_for_otp"):
             found.append(new)
     return found
+
+
+def wait_for(condition: Any, timeout: float = 30, interval: float = 0.1) -> Any:
+    """Poll ``condition`` until it returns something truthy (a background thread's work)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

@@ -16,7 +16,6 @@ gets its own code with "Send a new code" (the OTP form posted with action=resend
 
 from __future__ import annotations
 
-import binascii
 import html
 import secrets
 import traceback
@@ -34,7 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paysandbox import cards, checkout, clock
 from paysandbox.checkout import Checkout, FormInvalid, Page
 from paysandbox.errors import BadRequest, NotFound, PaySandboxError
-from paysandbox.http import base_url, path_param
+from paysandbox.http import base_url, content_type, path_param, raw_body
 from paysandbox.settings import get_settings
 
 logger = Logger()
@@ -129,17 +128,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def _form() -> dict[str, str]:
-    """The url-encoded form body (API Gateway may hand it over base64-encoded)."""
-    event = app.current_event
-    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
+    """The url-encoded form body."""
+    if content_type(app) != "application/x-www-form-urlencoded":
         raise BadRequest("Send the form from the checkout page.", code="unsupported_content_type")
-    try:
-        raw = event.decoded_body or ""
-    except (binascii.Error, UnicodeDecodeError):
-        raise BadRequest("The form could not be read.", code="malformed_body") from None
-    if len(raw) > MAX_FORM_BYTES:
-        raise BadRequest("The form is too large.", code="body_too_large")
+    raw = raw_body(app, MAX_FORM_BYTES)
     return {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
 
 

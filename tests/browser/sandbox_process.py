@@ -21,13 +21,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-operator-token"
 SECRET = "e2e-webhook-secret"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def free_port() -> int:

@@ -12,8 +12,7 @@ import hashlib
 import hmac
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +28,7 @@ from tests.browser.sandbox_process import (
     Sandbox,
     sandbox_factory,  # noqa: F401  (fixture)
 )
+from tests.support import wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -89,16 +89,6 @@ def receiver() -> Iterator[Receiver]:
     yield state
     server.shutdown()
     server.server_close()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def verify_every_scheme(delivery: Delivery, whsec: str) -> dict[str, Any]:

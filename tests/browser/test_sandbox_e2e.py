@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import signal
 import socket
-import time
-from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
@@ -25,19 +23,10 @@ from tests.browser.sandbox_process import (
     port_is_free,
     sandbox_factory,  # noqa: F401  (fixture)
 )
+from tests.support import wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
 TTL_SECONDS = 12
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def v2(tx_id: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from sandbox.functions import Function
 from sandbox.pollers import Poller, SchedulePoller, SqsPoller, StreamPoller, event_pollers
 from sandbox.stack import Stack, deploy
 from tests.integration.emulator import REGION, _emulator_server, emulator  # noqa: F401  (fixtures)
+from tests.support import wait_for
 
 HANDLER = textwrap.dedent(
     """
@@ -94,16 +95,6 @@ def running() -> Iterator[Callable[[Poller], Poller]]:
     for poller in started:
         poller.stop()
     assert not any(p.is_alive() for p in started), "a poller did not stop"
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def stream_event(**overrides: Any) -> dict[str, Any]:

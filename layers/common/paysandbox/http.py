@@ -53,18 +53,28 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
         return error_response(NotFound(f"No route {event.http_method} {event.path}.", code="route_not_found"))
 
 
+def content_type(app: APIGatewayRestResolver) -> str:
+    """The request's media type, lower-cased, without parameters ("" when absent)."""
+    return (app.current_event.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def raw_body(app: APIGatewayRestResolver, max_bytes: int) -> str:
+    """The request body as text (API Gateway may hand it over base64-encoded); 400 if unreadable."""
+    try:
+        raw = app.current_event.decoded_body or ""
+    except (binascii.Error, UnicodeDecodeError):
+        raise BadRequest("The body could not be read as UTF-8 text.", code="malformed_body") from None
+    if len(raw) > max_bytes:
+        raise BadRequest("The body is too large.", code="body_too_large")
+    return raw
+
+
 def parse_body(app: APIGatewayRestResolver, model: type[Model]) -> Model:
     """Validate a JSON object body into ``model``; 400 for non-JSON, 422 for bad fields."""
-    event = app.current_event
-    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+    media_type = content_type(app)
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
         raise BadRequest("Content-Type must be application/json.", code="unsupported_content_type")
-    try:
-        raw = event.decoded_body or ""
-    except (binascii.Error, UnicodeDecodeError):
-        raise BadRequest("The body is not valid UTF-8.", code="malformed_body") from None
-    if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest("The body is too large.", code="body_too_large")
+    raw = raw_body(app, MAX_BODY_BYTES)
     try:
         data = json.loads(raw)
     except ValueError:
