@@ -248,7 +248,9 @@ class Browser:
         self.invoke = invoke
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, resource: str, payment_id: str, form: dict[str, str] | None = None):
+    def request(
+        self, method: str, path: str, resource: str, payment_id: str, form: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         from sandbox.apigw import proxy_event
 
         headers = {"Accept": "text/html"}
@@ -264,7 +266,7 @@ class Browser:
             headers=headers,
             body=urlencode(form) if form is not None else None,
         )
-        response = self.invoke("CheckoutFunction", event)
+        response: dict[str, Any] = self.invoke("CheckoutFunction", event)
         for cookie in (response.get("multiValueHeaders") or {}).get("Set-Cookie", []):
             name, _, rest = cookie.partition("=")
             if "Max-Age=0" in cookie:
