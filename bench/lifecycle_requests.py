@@ -65,7 +65,6 @@ FORM = "application/x-www-form-urlencoded"
 # inputs); each must make exactly the same requests as the first.
 TIMED_LIFECYCLES = 15
 KINDS = ("reads", "writes", "queries", "scans")
-STREAM_OPERATIONS = ("DescribeStream", "GetShardIterator", "GetRecords")
 
 
 # ---------------------------------------------------------------- the merchant's receiver
@@ -223,7 +222,6 @@ class Lifecycle:
     stream_calls: Counter[str] = field(default_factory=Counter)
     durations_ms: dict[str, list[float]] = field(default_factory=dict)  # per function
     log_bytes: dict[str, int] = field(default_factory=dict)  # per function
-    stored_bytes: float = 0.0
 
 
 def totals(steps: list[Step]) -> dict[str, Any]:
@@ -503,6 +501,7 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
                     durations.setdefault(function, []).extend(values)
                 for function, count in again.log_bytes.items():
                     log_bytes[function] = log_bytes.get(function, 0) + count
+            bench.counted.counter.images_from = admin  # exact units again for the expirer path
             expirer = bench.run_expirer()
             memory = {name: f.memory for name, f in bench.functions.items()}
     finally:

@@ -50,7 +50,10 @@ def test_full_lifecycle_is_counted_per_step_and_priced_by_the_cost_model(monkeyp
     assert figure.met == (data["total"]["total"] <= 8 and data["total"]["scans"] == 0)
     # Lambda's stream reads: once for the payment, once more for the sender's own write (filtered out)
     assert data["stream_calls"]["GetRecords"] == 2
-    assert data["expirer_path"]["snapshot"]["queries"] >= 1 and data["expirer_path"]["snapshot"]["scans"] == 0
+    expirer = data["expirer_path"]["snapshot"]
+    assert expirer["queries"] >= 1 and expirer["scans"] == 0
+    # priced on the real images: 1 table + by-status key change (delete + put) + leaving by-expiry
+    assert expirer["write_units"] == 4
 
     profile = cost_model.LifecycleProfile.from_dict(data["profile"])
     calls = {i.function: i.per_lifecycle for i in profile.invocations}
