@@ -7,6 +7,11 @@ request units it would be billed on-demand, including the writes into global sec
 indexes (which on-demand bills like table writes). Images of items seen in responses are
 remembered so an update's index writes can be told apart (key changed: 2, key removed or
 projected attribute changed: 1, index untouched: 0).
+
+``attach_counter(client, images_from=admin)`` makes the unit estimate exact instead: around
+every single-item write the counter reads the item before and after with ``admin`` (a
+separate, uncounted client), so an UpdateItem without ``ReturnValues=ALL_NEW`` is priced on
+its real new image rather than on the "every index changed" upper bound.
 """
 
 from __future__ import annotations
@@ -125,16 +130,19 @@ class DynamoDBCounter:
     _indexes: dict[str, tuple[tuple[str, ...], list[Index]]] = field(default_factory=table_indexes)
     _images: dict[str, dict[str, Any]] = field(default_factory=dict)
     _clients: list[Any] = field(default_factory=list)
+    images_from: Any = None  # an uncounted client that reads items around writes (exact units)
 
     # ------------------------------------------------------------ wiring
     def attach(self, client: Any) -> DynamoDBCounter:
         client.meta.events.register("after-call.dynamodb.*", self._after_call, unique_id=f"bench-counter-{id(self)}")
+        client.meta.events.register("before-call.dynamodb.*", self._before_call, unique_id=f"bench-before-{id(self)}")
         self._clients.append(client)
         return self
 
     def detach(self) -> None:
         for client in self._clients:
             client.meta.events.unregister("after-call.dynamodb.*", unique_id=f"bench-counter-{id(self)}")
+            client.meta.events.unregister("before-call.dynamodb.*", unique_id=f"bench-before-{id(self)}")
         self._clients.clear()
 
     def __enter__(self) -> DynamoDBCounter:
@@ -172,7 +180,27 @@ class DynamoDBCounter:
             "index_write_units": self.index_write_units,
         }
 
-    # ------------------------------------------------------------ the hook
+    # ------------------------------------------------------------ the hooks
+    def _read_back(self, table: str, item_or_key: dict[str, Any]) -> dict[str, Any] | None:
+        keys = self._indexes.get(table, ((), []))[0]
+        key = {k: item_or_key[k] for k in keys if k in item_or_key}
+        found: dict[str, Any] | None = self.images_from.get_item(TableName=table, Key=key, ConsistentRead=True).get(
+            "Item"
+        )
+        return found
+
+    def _before_call(self, model: Any, context: Any, **_: Any) -> None:
+        params = (context or {}).get("bench_params") or {}
+        if self.images_from is None or model.name not in ("PutItem", "UpdateItem", "DeleteItem"):
+            return
+        table = params.get("TableName", "")
+        source = params.get("Item") or params.get("Key") or {}
+        old = self._read_back(table, source)
+        if old is None:
+            self._images.pop(self._key(table, source), None)
+        else:
+            self._remember(table, old)
+
     def _after_call(self, http_response: Any, parsed: dict[str, Any], model: Any, context: Any, **_: Any) -> None:
         operation = model.name
         params = (context or {}).get("bench_params") or {}
@@ -236,6 +264,8 @@ class DynamoDBCounter:
         old = self._images.get(key)
         if operation == "PutItem":
             new: dict[str, Any] | None = params["Item"]
+        elif operation == "UpdateItem" and self.images_from is not None:
+            new = self._read_back(table, key_source)
         elif operation == "UpdateItem":
             new = parsed.get("Attributes") if params.get("ReturnValues") == "ALL_NEW" else None
         else:
@@ -255,7 +285,14 @@ def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) 
     context["bench_params"] = params
 
 
-def attach_counter(client: Any, counter: DynamoDBCounter | None = None) -> DynamoDBCounter:
-    """Attach a counter (and the hook that hands it the request parameters) to one client."""
+def attach_counter(client: Any, counter: DynamoDBCounter | None = None, *, images_from: Any = None) -> DynamoDBCounter:
+    """Attach a counter (and the hook that hands it the request parameters) to one client.
+
+    ``images_from``: an uncounted client to read items before and after each write with
+    (exact write units); without it, units of an UpdateItem lacking ALL_NEW are an upper bound.
+    """
     client.meta.events.register("before-parameter-build.dynamodb.*", _remember_params, unique_id="bench-params")
-    return (counter or DynamoDBCounter()).attach(client)
+    counter = counter or DynamoDBCounter()
+    if images_from is not None:
+        counter.images_from = images_from
+    return counter.attach(client)

@@ -69,3 +69,25 @@ def test_a_failed_conditional_write_still_counts(aws):
             )
         assert counter.snapshot()["writes"] == 1
         assert counter.snapshot()["write_units"] == 1
+
+
+def test_reading_items_around_writes_prices_an_update_without_all_new_exactly(aws):
+    client, admin = boto3.client("dynamodb"), boto3.client("dynamodb")
+    paid = {**_pending("p1"), "status": {"S": "paid"}, "status_group": {"S": "completed"}}
+    del paid["due_pk"]
+    client.put_item(TableName="Payments", Item=paid)
+    update = {
+        "TableName": "Payments",
+        "Key": {"payment_id": {"S": "p1"}},
+        "UpdateExpression": "SET webhook_status = :d",
+        "ExpressionAttributeValues": {":d": {"S": "delivered"}},
+    }
+    with attach_counter(client) as guessed:
+        client.update_item(**update)
+        # no image known: assumes both indexes' keys changed
+        assert guessed.snapshot()["write_units"] > 2
+    with attach_counter(client, images_from=admin) as exact:
+        client.update_item(**{**update, "ExpressionAttributeValues": {":d": {"S": "failed"}}})
+        # 1 table + 1 by-status (projects ALL, an attribute changed); never in by-expiry
+        assert exact.snapshot()["write_units"] == 2
+        assert exact.snapshot()["writes"] == 1

@@ -68,12 +68,12 @@ def test_ratios_are_shown_rounded_up_so_a_miss_never_reads_as_on_target():
 
 def test_main_reports_unimplemented_figures_as_not_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(bench_main, "RESULTS_PATH", tmp_path / "results.json")
-    assert bench_main.main(["--only", "lifecycle_requests"]) == 0
+    assert bench_main.main(["--only", "webhook_latency"]) == 0
     out = capsys.readouterr().out
-    assert "3. DynamoDB requests per full checkout lifecycle" in out
+    assert "5. local sandbox webhook latency" in out
     assert "not run (needs" in out
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert [f["number"] for f in saved["figures"]] == [3]
+    assert [f["number"] for f in saved["figures"]] == [5]
     assert saved["figures"][0]["not_run"]
 
 
