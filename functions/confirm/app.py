@@ -13,10 +13,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysandbox import deliveries, payments
+from paysandbox import payments
 from paysandbox.auth import require_operator
 from paysandbox.errors import ValidationFailed
-from paysandbox.http import install_error_handlers, json_response, parse_body
+from paysandbox.http import install_error_handlers, json_response, parse_body, path_param
 from paysandbox.models import FailRequest, PaymentRef, payment_view, v2_confirmed, v2_failed
 from paysandbox.secrets import webhook_secret
 from paysandbox.states import group_from_query
@@ -73,12 +73,16 @@ def list_payments() -> Response[str]:
 
 @app.get("/api/payments/<payment_id>/webhooks", middlewares=[_operator_only])
 def webhook_log(payment_id: str) -> Response[str]:
-    return json_response(200, {"deliveries": deliveries.delivery_log(payment_id)})
+    from paysandbox import deliveries  # webhook machinery: only these two routes need it
+
+    return json_response(200, {"deliveries": deliveries.delivery_log(path_param(app, "payment_id", payment_id))})
 
 
 @app.post("/api/payments/<payment_id>/webhooks/redeliver", middlewares=[_operator_only])
 def redeliver_webhook(payment_id: str) -> Response[str]:
-    return json_response(202, deliveries.redeliver(payment_id))
+    from paysandbox import deliveries
+
+    return json_response(202, deliveries.redeliver(path_param(app, "payment_id", payment_id)))
 
 
 def _limit(raw: str | None) -> int:
