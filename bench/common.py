@@ -74,3 +74,38 @@ def moto_account() -> Iterator[Any]:
         create_tables(client)
         yield client
     get_settings.cache_clear()
+
+
+@contextmanager
+def local_sandbox(**env: str) -> Iterator[Any]:
+    """``python -m sandbox`` started as a user would (a subprocess on free 127.0.0.1 ports),
+    stopped with SIGTERM at the end, also when the benchmark fails.
+
+    Start-up and readiness come from tests/browser/sandbox_process.py (the end-to-end tests'
+    launcher), so benchmarks and tests run the sandbox the same way. A sandbox that does not
+    exit 0 on SIGTERM fails the benchmark; when the benchmark itself failed, the end of the
+    sandbox's log is printed to stderr instead, as it usually says why.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.browser.sandbox_process import start_sandbox
+
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as folder:
+        sandbox = start_sandbox(Path(folder), **env)
+        succeeded = False
+        try:
+            yield sandbox
+            succeeded = True
+        finally:
+            try:
+                exit_code: int | None = sandbox.stop()
+            except subprocess.TimeoutExpired:
+                sandbox.process.kill()
+                sandbox.process.wait()
+                exit_code = None
+            if not succeeded:
+                print(f"[bench] sandbox log (end):\n{sandbox.output()[-3000:]}", file=sys.stderr, flush=True)
+        if exit_code != 0:
+            raise RuntimeError(f"the sandbox did not stop cleanly on SIGTERM (exit {exit_code})")
