@@ -157,3 +157,44 @@ def test_redeliver_picks_the_latest_event(pipeline: Pipeline, receiver: Receiver
     assert events == ["payment.completed", "payment.refunded", "payment.refunded"]
     view = payments.get_payment(PID)
     assert view.webhook_status == "delivered" and view.webhook_attempts == 2  # the refund's two
+
+
+def test_retries_and_redeliver_queued_before_this_layout_still_run(
+    pipeline: Pipeline, receiver: Receiver, merchant, operator
+):
+    """A deploy must not drop what the previous layout left in flight: attempt claims without
+    ``at`` and an ``event#`` item holding the full event with its chain counter."""
+    receiver.plan = lambda request, n: Reply(500) if n == 1 else Reply(200)
+    batch = _paid_batch(pipeline, merchant, operator, receiver.url())
+    assert pipeline.invoke(batch) == {"batchItemFailures": []}  # attempt 1 failed, attempt 2 queued
+    admin = boto3.client("dynamodb")
+    event_id = deliveries.event_id_for(PID, "paid")
+    key = {"payment_id": {"S": PID}, "sk": {"S": store.attempt_sk(event_id, 0, 1)}}
+    admin.update_item(
+        TableName="WebhookLogs", Key=key, UpdateExpression="REMOVE #at", ExpressionAttributeNames={"#at": "at"}
+    )
+    first = admin.get_item(TableName="WebhookLogs", Key=key)["Item"]
+    legacy_event = {
+        "payment_id": first["payment_id"],
+        "sk": {"S": store.event_sk(event_id)},
+        "event_id": first["event_id"],
+        "event_type": first["event"],
+        "status": {"S": "paid"},
+        "url": first["url"],
+        "payload": first["payload"],
+        "chains": {"N": "3"},  # three redeliveries already made under the old layout
+    }
+    admin.put_item(TableName="WebhookLogs", Item=legacy_event)
+
+    pipeline.run()  # the queued attempt 2 reads the event from the old claim
+    assert [r.answered for r in receiver.requests] == [500, 200]
+    status, body, _ = operator.call(
+        "POST",
+        f"/api/payments/{PID}/webhooks/redeliver",
+        headers=OPERATOR,
+        resource="/api/payments/{payment_id}/webhooks/redeliver",
+        path_parameters={"payment_id": PID},
+    )
+    assert status == 202 and body["chain"] == 4  # the old counter goes on: no chain reused
+    pipeline.run()
+    assert len(receiver.requests) == 3 and len({r.body for r in receiver.requests}) == 1
