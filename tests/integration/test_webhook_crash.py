@@ -42,4 +42,38 @@ def test_crash_after_send_is_recovered_after_the_lease(
     assert first["event_id"] == second["event_id"]
     log = deliveries.delivery_log("pay_tx-1001")
     assert [(e["attempt_number"], e["outcome"]) for e in log] == [(1, "delivered")]
-    assert payments.get_payment("pay_tx-1001").webhook_status == "delivered"
+    view = payments.get_payment("pay_tx-1001")
+    # The crash came after the payment write (it precedes the result write), so the POST
+    # that reached the merchant before the crash was counted, and so was the one after it.
+    assert view.webhook_status == "delivered" and view.webhook_attempts == 2
+
+
+def test_crash_before_any_bookkeeping_is_recovered_after_the_lease(
+    pipeline: Pipeline, receiver: Receiver, merchant, operator, monkeypatch
+):
+    """The process dies right after the POST (no handler runs: SystemExit is not an Exception),
+    before the payment or the attempt is written: the claim alone brings the event back."""
+    merchant.call("POST", "/api/v2/payments", v2_body(callback_url=receiver.url()))
+    operator.call("POST", "/api/v2/confirm-payment", {"payment_id": "pay_tx-1001"}, headers=OPERATOR)
+    records = stream_records_to_event(pipeline.read_stream(), pipeline.stream_arn)["Records"]
+    batch = {"Records": [r for r in records if matches_any(pipeline.filters, r)]}
+
+    def power_cut(*args, **kwargs):
+        raise SystemExit("sandbox lost power")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "set_payment_webhook_status", power_cut)
+        with pytest.raises(SystemExit):
+            pipeline.invoke(batch)
+    assert len(receiver.requests) == 1
+    assert payments.get_payment("pay_tx-1001").webhook_status == "pending"
+    (entry,) = deliveries.delivery_log("pay_tx-1001")
+    assert entry["outcome"] == "sending"  # claimed, result unknown
+
+    assert pipeline.invoke(batch) == {"batchItemFailures": []}  # Lambda retries: still leased
+    assert len(receiver.requests) == 1
+    pipeline.run()  # the deferred job retakes the claim after the lease
+    assert len(receiver.requests) == 2
+    assert [(e["attempt_number"], e["outcome"]) for e in deliveries.delivery_log("pay_tx-1001")] == [(1, "delivered")]
+    view = payments.get_payment("pay_tx-1001")
+    assert view.webhook_status == "delivered" and view.webhook_attempts == 1  # the crashed one was never counted

@@ -7,6 +7,12 @@ not_before}`` on the SQS retry queue; the job runs the next attempt. After the l
 attempt the job is sent to the dead-letter queue and the payment shows
 ``webhook_status=failed``. Every attempt is claimed in WebhookLogs before it is sent, so
 a duplicate stream record or a redelivered SQS message never sends the same attempt twice.
+
+DynamoDB requests of a first attempt that is delivered: 3 writes. The claim (which also
+stores the event as first seen: no separate event item), the payment's ``webhook_status``,
+and the attempt's result together with its ``scheduled`` mark. Why not 2, with the last two
+in one ``TransactWriteItems``: a transaction bills every item at twice the write units, so
+one request fewer would cost more (docs/performance.md, "webhook sender").
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ EVENT_TYPES = {
     Status.EXPIRED: "payment.expired",
     Status.REFUNDED: "payment.refunded",
 }
+STATUS_OF_EVENT_TYPE = {event_type: status.value for status, event_type in EVENT_TYPES.items()}
 SQS_MAX_DELAY = 900  # seconds: SQS DelaySeconds limit; longer waits hop through the queue
 RESPONSE_BODY_CHARS = 1000
 RESPONSE_READ_BYTES = 4 * RESPONSE_BODY_CHARS  # enough bytes for 1000 UTF-8 characters
@@ -121,14 +128,25 @@ def handle_stream_record(record: dict[str, Any]) -> str:
         "url": payment["webhook_url"],
         "payload": signatures.serialise(event_body(payment, event_id)).decode(),
         "at": payment["updated_at"],
-        "created_at": clock.now_epoch(),
-        "chains": 0,
         "ttl": payment.get("ttl"),
     }
-    if not store.put_event(event):
-        # A duplicate record: the stored event (first seen) is the one that counts.
-        event = store.get_event(payment["payment_id"], event_id) or event
+    # The claim of attempt 1 stores this event; a duplicate record finds the claim (the event
+    # as first seen) and sends nothing. A duplicate carries the same image, hence the same body.
     return attempt(event, chain=0, number=1)
+
+
+def event_from_attempt(item: dict[str, Any]) -> dict[str, Any]:
+    """The event an attempt item carries (every claim stores it; see ``attempt``)."""
+    return {
+        "payment_id": item["payment_id"],
+        "event_id": item["event_id"],
+        "event_type": item["event"],
+        "status": STATUS_OF_EVENT_TYPE[item["event"]],
+        "url": item["url"],
+        "payload": item["payload"],
+        "at": item.get("at", item.get("timestamp")),  # claims made before "at" was stored
+        "ttl": item.get("ttl"),
+    }
 
 
 # ------------------------------------------------------------------ retry jobs
@@ -142,12 +160,12 @@ def handle_job(job: dict[str, Any]) -> str:
     if wait > NOT_BEFORE_SLACK:
         enqueue(job, wait)
         return "hopped"
-    event = store.get_event(payment_id, event_id)
-    if event is None:
+    first = store.get_event(payment_id, event_id)
+    if first is None:
         # Retention (TTL) removed the event: nothing left to deliver.
         logger.warning("retry job for a vanished event", extra={"payment_id": payment_id, "event_id": event_id})
         return "vanished"
-    return attempt(event, chain=chain, number=number)
+    return attempt(event_from_attempt(first), chain=chain, number=number)
 
 
 def enqueue(job: dict[str, Any], delay: float) -> None:
@@ -224,6 +242,7 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
         "attempt_number": number,
         "url": event["url"],
         "payload": event["payload"],
+        "at": event["at"],
         "state": "sending",
         # Longer than any send can take; after it a crashed sender's claim may be retaken.
         "lease_until": now + 2 * settings.webhook_timeout_seconds + 30,
@@ -241,7 +260,10 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
             enqueue({**job, "not_before": lease_until}, lease_until - now)
             return "deferred"
         if not existing.get("scheduled"):
-            _schedule_next(event, chain, number, existing["outcome"], existing.get("retry_after_s"), count=False)
+            # Its sender recorded the answer but failed before scheduling what follows (and
+            # before counting the attempt on the payment): finish that, without sending again.
+            _schedule_next(event, chain, number, existing["outcome"], existing.get("retry_after_s"))
+            store.update_attempt(payment_id, sk, {"scheduled": True})
         return "duplicate"
 
     secret = webhook_secret()
@@ -258,22 +280,18 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
     retry_after = None
     if response.status in (429, 503):
         retry_after = parse_retry_after(response.retry_after, clock.now_epoch())
-    store.update_attempt(
-        payment_id,
-        sk,
-        {
-            "state": "done",
-            "outcome": outcome,
-            "success": outcome == "delivered",
-            "headers": {k: v for k, v in headers.items() if k != "Content-Type"},
-            "response_status": response.status,
-            "response_body": response.body,
-            "error": response.error,
-            "duration_ms": response.duration_ms,
-            "retry_after_s": retry_after,
-            "lease_until": None,
-        },
-    )
+    result = {
+        "state": "done",
+        "outcome": outcome,
+        "success": outcome == "delivered",
+        "headers": {k: v for k, v in headers.items() if k != "Content-Type"},
+        "response_status": response.status,
+        "response_body": response.body,
+        "error": response.error,
+        "duration_ms": response.duration_ms,
+        "retry_after_s": retry_after,
+        "lease_until": None,
+    }
     metrics.add_metric(name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=response.duration_ms)
     logger.info(
         "webhook attempt",
@@ -288,42 +306,52 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
             "duration_ms": response.duration_ms,
         },
     )
-    _schedule_next(event, chain, number, outcome, retry_after, count=True)
+    # What follows (payment status, next job or DLQ) is written before the result, so the
+    # result and its "scheduled" mark are one write. A crash in between leaves the claim
+    # "sending": after its lease the attempt is sent again (at least once, as for a crash
+    # mid-send) and scheduling is repeated harmlessly (claims dedupe the next attempt).
+    try:
+        _schedule_next(event, chain, number, outcome, retry_after)
+    except Exception:
+        # A failed write is not a crash: record the answer without the mark, so the retry of
+        # this record or job finds it and only schedules, without sending again.
+        store.update_attempt(payment_id, sk, result)
+        raise
+    store.update_attempt(payment_id, sk, {**result, "scheduled": True})
     return outcome
 
 
-def _schedule_next(
-    event: dict[str, Any], chain: int, number: int, outcome: str, retry_after: float | None, *, count: bool
-) -> None:
-    """After an attempt: update the payment, then enqueue the next attempt or dead-letter."""
+def _schedule_next(event: dict[str, Any], chain: int, number: int, outcome: str, retry_after: float | None) -> None:
+    """After an attempt: enqueue the next attempt or dead-letter, then update the payment.
+
+    The payment write comes last and counts the attempt: when anything here fails, the
+    attempt is not yet counted, and the retry that finds it unscheduled counts it once.
+    The caller marks the attempt ``scheduled`` once this returned.
+    """
     settings = get_settings()
-    payment_id, event_id, status = event["payment_id"], event["event_id"], event["status"]
-    add = 1 if count else 0
+    payment_id, event_id = event["payment_id"], event["event_id"]
+    job = {"payment_id": payment_id, "event_id": event_id, "chain": chain}
     if outcome == "delivered":
-        store.set_payment_webhook_status(payment_id, status, "delivered", add_attempts=add)
+        webhook_status = "delivered"
         metrics.add_metric(name="Delivered", unit=MetricUnit.Count, value=1)
     elif outcome == "gone":
         # The merchant said stop: no more attempts, but the event still ends in the DLQ so it
         # is never silently dropped (SPEC: every event ends delivered or dead-lettered).
-        dead_letter(
-            {"payment_id": payment_id, "event_id": event_id, "chain": chain, "attempt": number},
-            {"outcome": outcome, "attempts": number},
-        )
-        store.set_payment_webhook_status(payment_id, status, "gone", add_attempts=add)
+        dead_letter({**job, "attempt": number}, {"outcome": outcome, "attempts": number})
+        webhook_status = "gone"
         metrics.add_metric(name="Gone", unit=MetricUnit.Count, value=1)
-    else:
+    elif number < settings.webhook_max_attempts:
+        delay = retry_delay(number + 1, retry_after)
+        enqueue({**job, "attempt": number + 1, "not_before": clock.now_epoch() + delay}, delay)
+        webhook_status = "retrying"
         metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
-        job = {"payment_id": payment_id, "event_id": event_id, "chain": chain}
-        if number < settings.webhook_max_attempts:
-            delay = retry_delay(number + 1, retry_after)
-            enqueue({**job, "attempt": number + 1, "not_before": clock.now_epoch() + delay}, delay)
-            store.set_payment_webhook_status(payment_id, status, "retrying", add_attempts=add)
-        else:
-            dead_letter({**job, "attempt": number}, {"outcome": outcome, "attempts": number})
-            store.set_payment_webhook_status(payment_id, status, "failed", add_attempts=add)
-            metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
-            logger.warning("webhook dead-lettered", extra={"payment_id": payment_id, "event_id": event_id})
-    store.update_attempt(payment_id, store.attempt_sk(event_id, chain, number), {"scheduled": True})
+    else:
+        dead_letter({**job, "attempt": number}, {"outcome": outcome, "attempts": number})
+        webhook_status = "failed"
+        metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
+        logger.warning("webhook dead-lettered", extra={"payment_id": payment_id, "event_id": event_id})
+    store.set_payment_webhook_status(payment_id, event["status"], webhook_status, add_attempts=1)
 
 
 # ------------------------------------------------------------------ HTTP
@@ -457,8 +485,8 @@ def redeliver(payment_id: str) -> dict[str, Any]:
     events = store.events_of(payment_id)
     if not events:
         raise Conflict("This payment has no webhook event yet.", code="no_webhook_event")
-    latest = max(events, key=lambda e: (e.get("at", 0), e.get("created_at", 0)))
-    chain = store.new_chain(payment_id, latest["event_id"])
+    latest = event_from_attempt(max(events, key=lambda e: (e.get("at") or 0, e.get("timestamp") or 0)))
+    chain = store.new_chain(payment_id, latest["event_id"], latest["ttl"])
     job = {
         "payment_id": payment_id,
         "event_id": latest["event_id"],

@@ -1,13 +1,17 @@
 """WebhookLogs table access, plus the payment's webhook bookkeeping fields.
 
 Items of one payment (partition ``payment_id``):
-- ``event#<event_id>``: the event as first seen (type, status, URL, the exact body sent)
-  and a counter of attempt chains. Written once, conditionally: a duplicate stream
-  record finds it and starts nothing new.
 - ``attempt#<event_id>#<chain:04d>#<n:03d>``: one delivery attempt. Claimed with a
   conditional put *before* sending (``state=sending`` with a lease), completed after. A
   duplicate job finds the claim and does not send again; a claim whose lease ran out
   (the sender crashed mid-attempt) may be taken over, so a crash never strands an event.
+  Every attempt carries its event (type, URL, the exact body sent). Attempt 1 of chain 0,
+  claimed when the stream first shows the transition, is therefore also *the event as
+  first seen*: retries and redeliveries read the event from it (``get_event``), so the
+  happy path writes no separate event item.
+- ``event#<event_id>``: only the counter of an event's attempt chains, created by the
+  first redeliver (chain 0, from the stream, needs no counter). Legacy tables may also
+  hold the full event here; only ``chains`` is used.
 """
 
 from __future__ import annotations
@@ -34,43 +38,39 @@ def attempt_sk(event_id: str, chain: int, attempt: int) -> str:
     return f"{ATTEMPT_PREFIX}{event_id}#{chain:04d}#{attempt:03d}"
 
 
-def put_event(item: dict[str, Any]) -> bool:
-    """Record an event unless it exists. True when this call created it."""
-    try:
-        dynamodb.put_item(
-            TableName=_table(),
-            Item=to_item({**item, "sk": event_sk(item["event_id"])}),
-            ConditionExpression="attribute_not_exists(sk)",
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
-
-
 def get_event(payment_id: str, event_id: str) -> dict[str, Any] | None:
+    """The event as first seen: attempt 1 of chain 0 (claimed before anything else is sent)."""
     response = dynamodb.get_item(
-        TableName=_table(), Key={"payment_id": {"S": payment_id}, "sk": {"S": event_sk(event_id)}}, ConsistentRead=True
+        TableName=_table(),
+        Key={"payment_id": {"S": payment_id}, "sk": {"S": attempt_sk(event_id, 0, 1)}},
+        ConsistentRead=True,
     )
     item = response.get("Item")
     return from_item(item) if item else None
 
 
 def events_of(payment_id: str) -> list[dict[str, Any]]:
-    return _query_prefix(payment_id, EVENT_PREFIX)
+    """Every event of a payment: the first attempt of each event's first chain."""
+    return [a for a in attempts_of(payment_id) if int(a.get("chain", -1)) == 0 and int(a.get("attempt_number", 0)) == 1]
 
 
 def attempts_of(payment_id: str) -> list[dict[str, Any]]:
     return _query_prefix(payment_id, ATTEMPT_PREFIX)
 
 
-def new_chain(payment_id: str, event_id: str) -> int:
-    """Allocate the next chain number of an event (the first chain, from the stream, is 0)."""
+def new_chain(payment_id: str, event_id: str, ttl: float | None) -> int:
+    """Allocate the next chain number of an event (the first chain, from the stream, is 0).
+
+    The counter item is created by the first call (``ADD`` on a missing item starts at 0),
+    so it costs nothing until an operator redelivers.
+    """
+    # The expiry is set once, so the counter leaves with the event's attempts.
     response = dynamodb.update_item(
         TableName=_table(),
         Key={"payment_id": {"S": payment_id}, "sk": {"S": event_sk(event_id)}},
-        UpdateExpression="ADD chains :one",
-        ConditionExpression="attribute_exists(sk)",
-        ExpressionAttributeValues={":one": {"N": "1"}},
+        UpdateExpression="ADD chains :one SET #ttl = if_not_exists(#ttl, :ttl)",
+        ExpressionAttributeNames={"#ttl": "ttl"},
+        ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": to_attr(ttl)},
         ReturnValues="UPDATED_NEW",
     )
     return int(response["Attributes"]["chains"]["N"])
