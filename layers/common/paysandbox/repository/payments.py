@@ -181,8 +181,8 @@ def record_otp_failure(payment_id: str, *, seen_attempts: int, now: float) -> di
     """Count one wrong one-time code: ADD 1 to ``otp_attempts``, conditional on the count seen.
 
     Two wrong codes racing at the same count cannot both be counted as the same attempt: the
-    loser gets ConditionFailed (with the current item) and re-reads. The payment must still
-    be waiting for its code and unexpired.
+    loser gets ConditionFailed (with the current item) and retries on the count it holds. The
+    payment must still be waiting for its code and unexpired.
     """
     try:
         response = dynamodb.update_item(
