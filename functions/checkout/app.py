@@ -63,7 +63,11 @@ def pay(payment_id: str) -> Response[str]:
     try:
         result = checkout.pay_by_card(payment_id, form)
     except FormInvalid as invalid:
+        # The form is checked before the payment is read: one that moved on meanwhile
+        # just shows its page, as any post for it does.
         current = checkout.load(payment_id)
+        if current.page is not Page.CARD:
+            return _see_other(payment_id, None)
         # Echo only harmless fields back: never the card number or CVV.
         kept = {"email": form.get("email", ""), "expiry": form.get("expiry", "")}
         return _card_page(current, invalid.errors, kept, status=invalid.status)
@@ -86,7 +90,10 @@ def confirm_code(payment_id: str) -> Response[str]:
     try:
         after = checkout.submit_otp(payment_id, form.get("otp", ""), form.get("csrf_token"))
     except FormInvalid as invalid:
-        return _otp_page(checkout.load(payment_id), invalid.errors, status=invalid.status)
+        current = checkout.load(payment_id)  # read only now: the code is checked before the payment
+        if current.page is not Page.OTP:
+            return _see_other(payment_id, _otp_cookie(current, "", clear=True))
+        return _otp_page(current, invalid.errors, status=invalid.status)
     cookie = None if after.page is Page.OTP else _otp_cookie(after, "", clear=True)
     return _see_other(payment_id, cookie)
 

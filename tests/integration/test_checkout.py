@@ -7,7 +7,9 @@ import base64
 import io
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -15,13 +17,13 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from paysandbox import cards, checkout, expiry, otp
+from paysandbox import cards, checkout, expiry, otp, payments
 from paysandbox.cards import Outcome
 from paysandbox.repository import ConditionFailed
 from paysandbox.repository import payments as store
 from paysandbox.settings import get_settings
 from sandbox.apigw import LambdaContext, proxy_event
-from tests.support import Api, invoice_body, load_handler, v2_body
+from tests.support import Api, invoice_body, load_handler, terminal_transitions, v2_body
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -614,3 +616,159 @@ def test_new_codes_are_capped_and_need_the_csrf_token(merchant: Api) -> None:
     assert _item(payment_id)["otp_resends"] == otp.MAX_RESENDS
     assert len(hashes) == otp.MAX_RESENDS
     assert "Send a new code" not in customer.get(payment_id).html
+
+
+# ------------------------------------------------------------------ DynamoDB requests per post
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[Counter[str]]:
+    """Every request the product's DynamoDB client makes in this block, by operation.
+
+    ``paysandbox.repository.dynamodb`` is the only client the product code talks to DynamoDB
+    with; the test's own reads (``_item``) must stay outside the block."""
+    from paysandbox.repository import dynamodb
+
+    seen: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        seen[model.name] += 1
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.*", count, unique_id="test-checkout-requests")
+    try:
+        yield seen
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.*", unique_id="test-checkout-requests")
+
+
+def test_each_page_reads_once_and_each_form_post_is_one_write(merchant: Api) -> None:
+    payment_id = _create(merchant)
+    customer = Customer()
+    with dynamodb_requests() as card_page:
+        token = customer.get(payment_id).field("csrf_token")
+    fields = {"email": "", "card_number": "4444 4444 4444 4444", "expiry": "12/30", "cvv": "123", "csrf_token": token}
+    with dynamodb_requests() as card_post:
+        assert customer.post_card(payment_id, fields).status == 303
+    with dynamodb_requests() as code_page:
+        page = customer.get(payment_id)
+    assert page.code
+    with dynamodb_requests() as code_post:
+        posted = customer.post_otp(payment_id, {"otp": page.code, "csrf_token": page.field("csrf_token")})
+    assert posted.status == 303
+    with dynamodb_requests() as result_page:
+        assert "Payment successful" in customer.get(payment_id).html
+    assert [card_page, card_post, code_page, code_post, result_page] == [
+        {"GetItem": 1},
+        {"UpdateItem": 1},
+        {"GetItem": 1},
+        {"UpdateItem": 1},
+        {"GetItem": 1},
+    ]
+    assert terminal_transitions(payment_id) == ["paid"]
+
+
+def test_a_card_that_pays_at_once_is_one_write(merchant: Api) -> None:
+    payment_id = _create(merchant)
+    with dynamodb_requests() as requests:
+        assert Customer().post_card(payment_id, _card_fields(payment_id)).status == 303
+    assert requests == {"UpdateItem": 1}
+    assert _item(payment_id)["status"] == "paid"
+
+
+def test_the_card_that_declines_after_its_code_takes_a_second_write_and_fails_once(merchant: Api) -> None:
+    customer = Customer()
+    payment_id = _create(merchant)
+    code = customer.pay(payment_id, "4000 0084 0000 1629").code
+    assert code
+    token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
+    with dynamodb_requests() as requests:
+        assert customer.post_otp(payment_id, {"otp": code, "csrf_token": token}).status == 303
+    assert requests == {"UpdateItem": 2}  # paid is refused (the stored outcome says decline), then failed
+    # The same right code posted again (a double submit) changes nothing.
+    assert customer.post_otp(payment_id, {"otp": code, "csrf_token": token}).status == 303
+    item = _item(payment_id)
+    assert (item["status"], item["decline_code"], item["otp_attempts"]) == ("failed", "card_declined", 0)
+    assert terminal_transitions(payment_id) == ["failed"]
+    assert "Your card was declined." in customer.get(payment_id).html
+
+
+def test_a_stale_card_post_cannot_change_a_payment_that_moved_on(merchant: Api) -> None:
+    payment_id = _create(merchant)
+    customer = Customer()
+    token = customer.get(payment_id).field("csrf_token")  # the card page was open ...
+    payments.fail(payment_id, "operator")  # ... when the operator declined the payment
+    fields = _card_fields(payment_id, csrf_token=token)
+    with dynamodb_requests() as requests:
+        posted = customer.post_card(payment_id, fields)
+    assert posted.status == 303
+    assert requests == {"UpdateItem": 1}  # refused; the item it handed back decided the page
+    item = _item(payment_id)
+    assert (item["status"], item["decline_code"]) == ("failed", "declined_by_operator")
+    assert "card_mask" not in item
+    assert terminal_transitions(payment_id) == ["failed"]
+    assert "Payment declined" in customer.get(payment_id).html
+    # A form error on it now is no form to correct: the post just leads to the payment's page.
+    invalid = customer.post_card(payment_id, {**fields, "cvv": "1"})
+    assert (invalid.status, invalid.headers["Location"]) == (303, f"/checkout/{payment_id}")
+
+
+@pytest.mark.parametrize("posted", ["right", "wrong", "malformed"])
+def test_a_stale_code_post_cannot_change_a_payment_that_moved_on(merchant: Api, posted: str) -> None:
+    customer = Customer()
+    payment_id, code = _waiting(merchant, customer)
+    payments.confirm(payment_id)  # the operator confirmed while the code page was open
+    otp_value = {"right": code, "wrong": _wrong(code), "malformed": "12ab"}[posted]
+    token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
+    answer = customer.post_otp(payment_id, {"otp": otp_value, "csrf_token": token})
+    assert (answer.status, answer.headers["Location"]) == (303, f"/checkout/{payment_id}")
+    item = _item(payment_id)
+    assert (item["status"], item["otp_attempts"]) == ("paid", 0)  # not failed, no attempt counted
+    assert terminal_transitions(payment_id) == ["paid"]
+    assert "Payment successful" in customer.get(payment_id).html
+
+
+def test_the_right_code_cannot_pay_once_the_attempts_are_used_up(merchant: Api) -> None:
+    # Three wrong codes counted, but the payment not yet failed (the Lambda stopped between
+    # the two writes): the right code must not pay it, the post finishes the failure instead.
+    customer = Customer()
+    payment_id, code = _waiting(merchant, customer)
+    boto3.client("dynamodb").update_item(
+        TableName="Payments",
+        Key={"payment_id": {"S": payment_id}},
+        UpdateExpression="SET otp_attempts = :used",
+        ExpressionAttributeValues={":used": {"N": str(otp.MAX_ATTEMPTS)}},
+    )
+    assert "entered incorrectly too many times" in customer.enter_code(payment_id, code).html
+    item = _item(payment_id)
+    assert (item["status"], item["decline_code"]) == ("failed", "authentication_failed")
+    assert terminal_transitions(payment_id) == ["failed"]
+
+
+def test_a_replaced_code_is_a_wrong_code(merchant: Api) -> None:
+    customer = Customer()
+    payment_id, old_code = _waiting(merchant, customer)
+    token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
+    assert customer.post_otp(payment_id, {"action": "resend", "csrf_token": token}).status == 303
+    new_code = customer.get(payment_id).code
+    while new_code == old_code:  # 1 in 10^6: ask for another
+        assert customer.post_otp(payment_id, {"action": "resend", "csrf_token": token}).status == 303
+        new_code = customer.get(payment_id).code
+    assert new_code
+    with dynamodb_requests() as requests:
+        customer.post_otp(payment_id, {"otp": old_code, "csrf_token": token})
+    assert requests == {"UpdateItem": 2}  # the refused write to paid, then the counted attempt
+    assert (_item(payment_id)["status"], _item(payment_id)["otp_attempts"]) == ("waiting_for_otp", 1)
+    assert "Payment successful" in customer.enter_code(payment_id, new_code).html
+
+
+def test_unknown_payment_is_404_whatever_the_token(aws: None) -> None:
+    missing = "inv_does_not_exist"
+    with dynamodb_requests() as requests:
+        assert Customer().post_card(missing, _card_fields(missing)).status == 404
+    assert requests == {"UpdateItem": 1}  # refused with no item: there is no such payment
+    assert store.get(missing) is None  # and the refused update created none
+    assert Customer().post_card(missing, _card_fields(missing, csrf_token="forged")).status == 404
+    token = checkout.csrf_token(missing, checkout.OTP_FORM)
+    assert Customer().post_otp(missing, {"otp": "123456", "csrf_token": token}).status == 404
+    assert Customer().post_otp(missing, {"otp": "123456", "csrf_token": "forged"}).status == 404
+    assert store.get(missing) is None

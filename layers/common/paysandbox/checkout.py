@@ -1,9 +1,14 @@
 """What a customer does on the hosted checkout (SPEC §4): pay by card, enter the code.
 
-Every state change is one conditional write through ``payments.transition`` (or the
+Every state change is one conditional write through ``transitions.apply`` (or the
 conditional attempt counter), so a double-submitted form, an operator confirming at the same
 moment or the expirer racing the customer can never move a payment twice. Posts for a
 payment that is no longer waiting for that form change nothing and just show its page.
+
+A form post does not read the payment first: its CSRF token is stateless and the write's
+condition is the check. A refused write hands back the item as it was
+(``ConditionFailed.existing``), which is all the page needs; a successful one hands back the
+new item. So the card form and the right code cost one request each.
 
 The card number and CVV live only in the arguments of ``pay_by_card``: the payment keeps
 ``card_mask``; the one-time code is kept only as a keyed hash (``otp``).
@@ -26,11 +31,12 @@ from aws_lambda_powertools import Logger
 from paysandbox import cards, clock, keys, otp
 from paysandbox.errors import Forbidden, NotFound, ValidationFailed
 from paysandbox.models import Payment
-from paysandbox.payments import MAX_ID_LENGTH, transition
+from paysandbox.payments import MAX_ID_LENGTH
 from paysandbox.repository import ConditionFailed
 from paysandbox.repository import payments as store
 from paysandbox.settings import get_settings
 from paysandbox.states import Status
+from paysandbox.transitions import apply as transition  # returns the moved item: nothing is re-read
 
 logger = Logger(child=True)
 
@@ -123,10 +129,14 @@ def _checkout_of(item: dict[str, Any], now: float) -> Checkout:
     )
 
 
+def _not_found(payment_id: str) -> NotFound:
+    return NotFound(f"No payment {payment_id!r}.", code="payment_not_found")
+
+
 def _load_item(payment_id: str) -> dict[str, Any]:
     item = store.get(payment_id) if 0 < len(payment_id) <= MAX_ID_LENGTH else None
     if item is None:
-        raise NotFound(f"No payment {payment_id!r}.", code="payment_not_found")
+        raise _not_found(payment_id)
     return item
 
 
@@ -186,16 +196,14 @@ def _validate_card_form(form: Mapping[str, str]) -> tuple[str, str | None]:
 def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
     """Handle the card form: a code step, paid, or declined, as the test-card catalogue says.
 
-    Malformed input raises FormInvalid and changes nothing. A payment that is not (or no
-    longer) waiting for a card is returned unchanged.
+    One request: the CSRF token and the form are checked without reading the payment, then
+    the catalogue's outcome is written with one conditional write (still pending and
+    unexpired). When that condition fails, the item it hands back is the payment that moved
+    on or expired, returned unchanged. Malformed input raises FormInvalid and changes nothing.
     """
-    item = _load_item(payment_id)
-    check_csrf(payment_id, CARD_FORM, form.get("csrf_token"))
-    now = clock.now_epoch()
-    current = _checkout_of(item, now)
-    if current.page is not Page.CARD:
-        return CardResult(current)
+    _check_id_and_csrf(payment_id, CARD_FORM, form.get("csrf_token"))
     digits, email = _validate_card_form(form)
+    now = clock.now_epoch()
     card = cards.lookup(digits)
     extra: dict[str, Any] = {"card_mask": cards.mask(digits)}
     if email:
@@ -204,7 +212,7 @@ def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
     if card.outcome.needs_otp:
         code = otp.new_code()
         extra.update(otp_hash=otp.hash_code(payment_id, code), otp_attempts=0)
-        if card.decline_code:
+        if card.decline_code:  # what the right code will lead to, so the code step needs no read
             extra["otp_decline_code"] = card.decline_code
         target = Status.WAITING_FOR_OTP
     elif card.outcome is cards.Outcome.PAID:
@@ -214,16 +222,38 @@ def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
         extra.update(failed_at=now, decline_code=card.decline_code)
         target = Status.FAILED
     try:
-        transition(payment_id, target, extra=extra, now=now, allow_from=frozenset({Status.PENDING}))
+        item = transition(payment_id, target, extra=extra, now=now, allow_from=frozenset({Status.PENDING}))
     except ConditionFailed as lost:
         # Someone else moved it first (double submit, operator, expirer) or it just expired.
-        logger.info("card step lost a race", extra={"payment_id": payment_id})
-        return CardResult(_checkout_of(lost.existing or item, now))
+        logger.info("card step refused: not waiting for a card", extra={"payment_id": payment_id})
+        return CardResult(_checkout_of(_refused_item(lost, payment_id), now))
     logger.info("card step", extra={"payment_id": payment_id, "card_mask": extra["card_mask"], "to": target.value})
-    moved = load(payment_id)
+    moved = _checkout_of(item, now)  # the write returned the new item: no read back
     if code is not None:
         _email_code(moved.payment, code)
     return CardResult(moved, code)
+
+
+def _check_id_and_csrf(payment_id: str, form: str, token: str | None) -> None:
+    """What a post must pass before any write; neither check reads the payment.
+
+    A bad token for a payment that does not exist still answers 404, as when every post read
+    the payment first: that read happens only on this error path.
+    """
+    if not 0 < len(payment_id) <= MAX_ID_LENGTH:
+        raise _not_found(payment_id)
+    try:
+        check_csrf(payment_id, form, token)
+    except CsrfRejected:
+        _load_item(payment_id)
+        raise
+
+
+def _refused_item(lost: ConditionFailed, payment_id: str) -> dict[str, Any]:
+    """The item as a refused conditional write found it (ALL_OLD); none: no such payment."""
+    if lost.existing is None:
+        raise _not_found(payment_id)
+    return lost.existing
 
 
 def _email_code(payment: Payment, code: str) -> None:
@@ -258,23 +288,70 @@ def code_was_emailed(payment: Payment) -> bool:
 def submit_otp(payment_id: str, code: str, csrf: str | None) -> Checkout:
     """Check a one-time code: right → paid (or declined for 1629); the third wrong → failed.
 
-    A malformed code is a form error and does not count as an attempt.
+    The stored hash is a keyed hash of payment id and code, so the right code is checked by
+    the write itself: one conditional write to paid, no read. Only when it is refused does
+    the item it hands back say why: the payment moved on or expired (returned as it is), the
+    card declines after its code (a second conditional write, to failed), or the code is
+    wrong (counted). A malformed code is a form error and does not count as an attempt.
     """
-    item = _load_item(payment_id)
-    check_csrf(payment_id, OTP_FORM, csrf)
-    now = clock.now_epoch()
-    current = _checkout_of(item, now)
-    if current.page is not Page.OTP:
-        return current
+    _check_id_and_csrf(payment_id, OTP_FORM, csrf)
     code = code.strip()
     if not otp.is_well_formed(code):
         raise FormInvalid({"otp": f"Enter the {otp.CODE_LENGTH}-digit code."})
-    if current.otp_attempts < otp.MAX_ATTEMPTS and otp.matches(payment_id, code, item.get("otp_hash")):
-        decline_code = item.get("otp_decline_code")
-        if decline_code:
-            return _finish(item, Status.FAILED, {"failed_at": now, "decline_code": decline_code}, now)
-        return _finish(item, Status.PAID, {"paid_at": now}, now)
+    now = clock.now_epoch()
+    code_hash = otp.hash_code(payment_id, code)
+    try:
+        return _settle_with_code(payment_id, code_hash, None, now)
+    except ConditionFailed as lost:
+        item = _refused_item(lost, payment_id)
+    current = _checkout_of(item, now)
+    if current.page is not Page.OTP:  # settled or expired: a stale or repeated post changes nothing
+        return current
+    if current.otp_attempts < otp.MAX_ATTEMPTS and otp.matches(payment_id, code, current.otp_hash):
+        # The right code, refused only because this card declines after its code.
+        try:
+            return _settle_with_code(payment_id, code_hash, item.get("otp_decline_code"), now)
+        except ConditionFailed as lost:
+            return _checkout_of(_refused_item(lost, payment_id), now)
+    return _count_wrong_code(payment_id, item, now)
+
+
+def _settle_with_code(payment_id: str, code_hash: str, decline_code: str | None, now: float) -> Checkout:
+    """The one conditional write for a right code: paid, or failed with ``decline_code``.
+
+    Its condition is the whole check: still waiting for this very code (a new code replaces
+    the hash), fewer wrong attempts than allowed, unexpired, and the after-code outcome the
+    card step stored (``otp_decline_code``, absent for a card that pays).
+    """
+    if decline_code:
+        target, extra = Status.FAILED, {"failed_at": now, "decline_code": decline_code}
+    else:
+        target, extra = Status.PAID, {"paid_at": now}
+    item = transition(
+        payment_id,
+        target,
+        extra=extra,
+        now=now,
+        allow_from=frozenset({Status.WAITING_FOR_OTP}),
+        remove=("otp_hash",),
+        require={
+            "otp_hash": code_hash,
+            "otp_attempts": store.Below(otp.MAX_ATTEMPTS),
+            "otp_decline_code": decline_code,
+        },
+    )
+    logger.info("code step", extra={"payment_id": payment_id, "to": target.value})
+    return _checkout_of(item, now)
+
+
+def _count_wrong_code(payment_id: str, item: dict[str, Any], now: float) -> Checkout:
+    """Count one wrong code; the one that reaches the limit fails the payment.
+
+    The counter is conditional on the count seen, so racing wrong guesses are each counted
+    once: a guess that lost the race retries on the count it was handed back.
+    """
     logger.info("wrong one-time code", extra={"payment_id": payment_id})
+    current = _checkout_of(item, now)
     while current.page is Page.OTP and current.otp_attempts < otp.MAX_ATTEMPTS:
         try:
             item = store.record_otp_failure(payment_id, seen_attempts=current.otp_attempts, now=now)
@@ -284,8 +361,19 @@ def submit_otp(payment_id: str, code: str, csrf: str | None) -> Checkout:
             item = lost.existing or item
             current = _checkout_of(item, now)
     if current.page is Page.OTP and current.otp_attempts >= otp.MAX_ATTEMPTS:
-        extra = {"failed_at": now, "decline_code": "authentication_failed"}
-        return _finish(item, Status.FAILED, extra, now)
+        try:
+            item = transition(
+                payment_id,
+                Status.FAILED,
+                extra={"failed_at": now, "decline_code": "authentication_failed"},
+                now=now,
+                allow_from=frozenset({Status.WAITING_FOR_OTP}),
+                remove=("otp_hash",),
+            )
+        except ConditionFailed as lost:
+            return _checkout_of(lost.existing or item, now)
+        logger.info("code step", extra={"payment_id": payment_id, "to": Status.FAILED.value})
+        return _checkout_of(item, now)
     return current
 
 
@@ -317,23 +405,6 @@ def resend_otp(payment_id: str, csrf: str | None) -> CardResult:
     moved = _checkout_of(item, now)
     _email_code(moved.payment, code)
     return CardResult(moved, code)
-
-
-def _finish(item: dict[str, Any], target: Status, extra: dict[str, Any], now: float) -> Checkout:
-    payment_id = item["payment_id"]
-    try:
-        transition(
-            payment_id,
-            target,
-            extra=extra,
-            now=now,
-            allow_from=frozenset({Status.WAITING_FOR_OTP}),
-            remove=("otp_hash",),
-        )
-    except ConditionFailed as lost:
-        return _checkout_of(lost.existing or item, now)
-    logger.info("code step", extra={"payment_id": payment_id, "to": target.value})
-    return load(payment_id)
 
 
 # ------------------------------------------------------------------ presentation helpers

@@ -21,13 +21,15 @@ def apply(
     now: float | None = None,
     allow_from: frozenset[Status] | None = None,
     remove: tuple[str, ...] = (),
+    require: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Move a payment to ``target`` with one conditional write.
+    """Move a payment to ``target`` with one conditional write; returns the new item.
 
     Raises ConditionFailed (with the current item) when the payment is not in a state that
     may move to ``target`` or, for anything but expiry, when it is already past its expiry.
     Terminal targets also reset the webhook bookkeeping and leave the sparse expiry index.
-    ``remove`` names fields the same write deletes (e.g. a used one-time-code hash).
+    ``remove`` names fields the same write deletes (e.g. a used one-time-code hash);
+    ``require`` adds conditions on other fields (see ``repository.payments.update_if``).
     """
     now = clock.now_epoch() if now is None else now
     values: dict[str, Any] = {
@@ -54,5 +56,6 @@ def apply(
         remove=remove,
         expiry_condition=expiry_condition,
         now=now,
+        require=require,
     )
     return item

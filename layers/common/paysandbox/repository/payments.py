@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from paysandbox.repository import ConditionFailed, dynamodb, from_item, to_attr, to_item
@@ -12,6 +13,13 @@ DUE_PARTITION = "open"
 STATUS_INDEX = "by-status"
 EXPIRY_INDEX = "by-expiry"
 STATUS_INDEX_KEYS = {"payment_id", "status_group", "created_at"}
+
+
+@dataclass(frozen=True)
+class Below:
+    """In ``update_if(require=...)``: the attribute must exist and be less than ``limit``."""
+
+    limit: int
 
 
 def _table() -> str:
@@ -46,12 +54,15 @@ def update_if(
     add: dict[str, int] | None = None,
     expiry_condition: str | None = None,
     now: float | None = None,
+    require: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Update a payment only while its status is one of ``from_statuses``.
 
     ``expiry_condition`` adds ``"unexpired"`` (expires_at > now) or ``"expired"``
-    (expires_at <= now) to the condition. Returns the new item; raises ConditionFailed with
-    the current item (None when the payment does not exist) when the condition does not hold.
+    (expires_at <= now) to the condition. ``require`` adds one condition per attribute: equal
+    to the value given, absent for ``None``, less than ``Below.limit``. Returns the new item;
+    raises ConditionFailed with the current item (None when the payment does not exist) when
+    the condition does not hold.
     """
     names: dict[str, str] = {"#status": "status"}
     values: dict[str, Any] = {}
@@ -83,6 +94,13 @@ def update_if(
     if expiry_condition:
         values[":now"] = to_attr(now)
         condition += " AND expires_at > :now" if expiry_condition == "unexpired" else " AND expires_at <= :now"
+    for i, (field, wanted) in enumerate((require or {}).items()):
+        names[f"#q{i}"] = field
+        if wanted is None:
+            condition += f" AND attribute_not_exists(#q{i})"
+            continue
+        values[f":q{i}"] = to_attr(wanted.limit if isinstance(wanted, Below) else wanted)
+        condition += f" AND #q{i} {'<' if isinstance(wanted, Below) else '='} :q{i}"
 
     try:
         response = dynamodb.update_item(
@@ -163,8 +181,8 @@ def record_otp_failure(payment_id: str, *, seen_attempts: int, now: float) -> di
     """Count one wrong one-time code: ADD 1 to ``otp_attempts``, conditional on the count seen.
 
     Two wrong codes racing at the same count cannot both be counted as the same attempt: the
-    loser gets ConditionFailed (with the current item) and re-reads. The payment must still
-    be waiting for its code and unexpired.
+    loser gets ConditionFailed (with the current item) and retries on the count it holds. The
+    payment must still be waiting for its code and unexpired.
     """
     try:
         response = dynamodb.update_item(
