@@ -1,5 +1,5 @@
 """The one table `make bench` prints, and bench/results.json (`python -m bench.report` prints
-the latest results.json as Markdown, for docs/performance.md).
+the latest results.json as Markdown, for the README's Performance section).
 
 A figure is met only when it was measured and its ratio/count is within target; a figure
 that could not run says why and is never counted as met.
@@ -75,7 +75,7 @@ def write_json(figures: list[Figure], meta: dict[str, Any], path: Path = RESULTS
 
 
 def markdown_from_results(path: Path = RESULTS_PATH) -> str:
-    """The latest results.json as a Markdown table (for docs/performance.md and the README)."""
+    """The latest results.json as a Markdown table (for the README's Performance section)."""
     document = json.loads(path.read_text(encoding="utf-8"))
     figures = []
     for saved in document["figures"]:

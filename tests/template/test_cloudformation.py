@@ -334,7 +334,7 @@ def test_alarms_watch_every_function_and_the_api_and_notify_the_topic(stack: Dep
     for name, arn in arns.items():
         if arn in failure_ends:
             queue_name = arn.rsplit(":", 1)[-1]
-            assert queue_name in depth_alarms, f"{name} has no depth alarm (see docs/alarms-dlq.yaml.fragment)"
+            assert queue_name in depth_alarms, f"{name} has no depth alarm"
 
 
 def test_api_stage_throttles_traces_and_writes_access_logs(stack: Deployed) -> None:
