@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from sandbox.environment import (
     EnvironmentConflict,
-    secret_values,
     secret_variables,
     shared_environment,
 )
 from sandbox.functions import functions
 from sandbox.gateway import api_routes
 from sandbox.pollers import SchedulePoller, SqsPoller, StreamPoller, event_pollers
-from sandbox.stack import Stack, deploy
 from sandbox.template import load_template, parameter_values, resources_of_type
-from tests.integration.emulator import REGION, _emulator_server, emulator  # noqa: F401  (fixtures)
+from tests.integration.emulator import _emulator_server, emulator, stack  # noqa: F401  (fixtures)
 
 POLLER_TYPES = {"DynamoDB": StreamPoller, "SQS": SqsPoller, "Schedule": SchedulePoller, "ScheduleV2": SchedulePoller}
-
-
-@pytest.fixture
-def stack(emulator: SimpleNamespace) -> Stack:  # noqa: F811
-    template = load_template()
-    parameters = parameter_values(template)
-    secrets, _ = secret_values(secret_variables(functions(template), template, parameters), {})
-    return deploy(
-        template,
-        emulator.dynamodb,
-        emulator.sqs,
-        emulator.secretsmanager,
-        region=REGION,
-        parameters=parameters,
-        secret_values=secrets,
-    )
 
 
 def template_events() -> dict[tuple[str, str], dict]:

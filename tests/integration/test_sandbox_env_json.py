@@ -10,30 +10,20 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from sandbox.environment import function_environment, secret_values, secret_variables
+from sandbox.environment import function_environment
 from sandbox.functions import functions
-from sandbox.stack import deploy
+from sandbox.stack import Stack
 from sandbox.template import ROOT, load_template, parameter_values, resolve_ifs, resources_of_type
-from tests.integration.emulator import REGION, _emulator_server, emulator  # noqa: F401  (fixtures)
+from tests.integration.emulator import _emulator_server, emulator, stack  # noqa: F401  (fixtures)
 
 DOCKER_HOST = "http://host.docker.internal:5000"
 
 
-def test_env_json_gives_sam_local_every_value_it_cannot_resolve(emulator: SimpleNamespace) -> None:  # noqa: F811
+def test_env_json_gives_sam_local_every_value_it_cannot_resolve(emulator: SimpleNamespace, stack: Stack) -> None:  # noqa: F811
     given = json.loads((ROOT / "env.json").read_text())["Parameters"]
     template = load_template()
     fns = functions(template)
     parameters = parameter_values(template)
-    secrets, _ = secret_values(secret_variables(fns, template, parameters), {})
-    stack = deploy(
-        template,
-        emulator.dynamodb,
-        emulator.sqs,
-        emulator.secretsmanager,
-        region=REGION,
-        parameters=parameters,
-        secret_values=secrets,
-    )
     queues = set(resources_of_type("AWS::SQS::Queue", template))
     secret_ids = set(resources_of_type("AWS::SecretsManager::Secret", template))
 
