@@ -103,6 +103,16 @@ def stored_payments() -> list[dict[str, Any]]:
     return [from_item(i) for i in items]
 
 
+def on_payment(
+    api: Api, method: str, payment_id: str, suffix: str = "", **kwargs: Any
+) -> tuple[int, Any, dict[str, str]]:
+    """Call /api/payments/{payment_id}[suffix] as API Gateway would (raw path, decoded parameter)."""
+    from urllib.parse import quote
+
+    path = f"/api/payments/{quote(payment_id, safe='')}{suffix}"
+    return api.call(method, path, **payment_path(payment_id, suffix), **kwargs)
+
+
 def payment_path(payment_id: str, suffix: str = "") -> dict[str, Any]:
     """Keyword arguments for Api.call on /api/payments/{payment_id}[suffix]."""
     return {
@@ -113,9 +123,7 @@ def payment_path(payment_id: str, suffix: str = "") -> dict[str, Any]:
 
 def view_of(merchant: Api, payment_id: str) -> dict[str, Any]:
     """GET /api/payments/{payment_id} through the merchant handler; asserts it exists."""
-    from urllib.parse import quote
-
-    status, view, _ = merchant.call("GET", f"/api/payments/{quote(payment_id, safe='')}", **payment_path(payment_id))
+    status, view, _ = on_payment(merchant, "GET", payment_id)
     assert status == 200, view
     return dict(view)
 

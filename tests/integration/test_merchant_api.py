@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
-from urllib.parse import quote
 
 import pytest
 
-from tests.support import Api, invoice_body, payment_path, stored_payments, v2_body
+from tests.support import Api, invoice_body, on_payment, stored_payments, v2_body
 
 
 def _get(merchant: Api, payment_id: str):
-    return merchant.call("GET", f"/api/payments/{quote(payment_id, safe='')}", **payment_path(payment_id))
+    return on_payment(merchant, "GET", payment_id)
 
 
 # ------------------------------------------------------------------ invoice flavour

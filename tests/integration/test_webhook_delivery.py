@@ -6,25 +6,11 @@ from __future__ import annotations
 import json
 
 from tests.integration.conftest import Pipeline, Receiver, Reply, assert_signed
-from tests.support import OPERATOR, invoice_body, v2_body
+from tests.support import OPERATOR, invoice_body, on_payment, v2_body, view_of
 
 
 def _webhooks(operator, pid):
-    return operator.call(
-        "GET",
-        f"/api/payments/{pid}/webhooks",
-        headers=OPERATOR,
-        resource="/api/payments/{payment_id}/webhooks",
-        path_parameters={"payment_id": pid},
-    )
-
-
-def _view(merchant, pid):
-    status, view, _ = merchant.call(
-        "GET", f"/api/payments/{pid}", resource="/api/payments/{payment_id}", path_parameters={"payment_id": pid}
-    )
-    assert status == 200
-    return view
+    return on_payment(operator, "GET", pid, "/webhooks", headers=OPERATOR)
 
 
 def test_invoice_paid_is_delivered_once_signed_three_ways(pipeline: Pipeline, receiver: Receiver, merchant, operator):
@@ -53,7 +39,7 @@ def test_invoice_paid_is_delivered_once_signed_three_ways(pipeline: Pipeline, re
     assert payload["payment_id"] == pid and payload["amount"] == 12_500 and payload["reference"] == "order-1001"
     assert payload["timestamp"].endswith("Z")
 
-    view = _view(merchant, pid)
+    view = view_of(merchant, pid)
     assert view["webhook_status"] == "delivered" and view["webhook_attempts"] == 1
 
     status, log, _ = _webhooks(operator, pid)
@@ -80,7 +66,7 @@ def test_v2_events_in_v2_flavour(pipeline: Pipeline, receiver: Receiver, merchan
     keys = {"event", "event_id", "payment_id", "tx_id", "order_id", "user_id", "amount", "status", "confirmed_at"}
     assert set(paid) == keys | {"timestamp"} and set(failed) == keys | {"timestamp"}
     assert paid["status"] == "PAYMENT_COMPLETED" and paid["event"] == "payment.completed"
-    assert paid["confirmed_at"] == _view(merchant, "pay_tx-ok")["paid_at"]
+    assert paid["confirmed_at"] == view_of(merchant, "pay_tx-ok")["paid_at"]
     assert failed["status"] == "PAYMENT_FAILED" and failed["event"] == "payment.failed"
     assert failed["confirmed_at"] is None
     assert paid["event_id"] != failed["event_id"]
@@ -98,7 +84,7 @@ def test_500_twice_then_200_retries_with_the_schedule(pipeline: Pipeline, receiv
     ids = {assert_signed(r)["event_id"] for r in receiver.requests}
     assert len(ids) == 1  # one event, three attempts
     assert [d["delay"] for d in pipeline.delays] == [10, 60]
-    view = _view(merchant, "pay_tx-1001")
+    view = view_of(merchant, "pay_tx-1001")
     assert view["webhook_status"] == "delivered" and view["webhook_attempts"] == 3
     log = _webhooks(operator, "pay_tx-1001")[1]["deliveries"]
     assert [(e["attempt_number"], e["success"], e["response_status"]) for e in log] == [
@@ -126,7 +112,7 @@ def test_always_500_ends_in_the_dlq_after_max_attempts(
     assert retry_sends == [(10, 2), (60, 3), (300, 4), (900, 5), (900, 5)]
     (job,) = pipeline.dead_letters()
     assert job["payment_id"] == "pay_tx-1001" and job["attempt"] == 5 and job["final"]["outcome"] == "failed"
-    view = _view(merchant, "pay_tx-1001")
+    view = view_of(merchant, "pay_tx-1001")
     assert view["webhook_status"] == "failed" and view["webhook_attempts"] == 5
     # Powertools EMF metrics on stdout; and the secret never reaches a log line.
     out = capsys.readouterr().out

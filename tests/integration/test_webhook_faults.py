@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.conftest import Pipeline, Receiver, Reply, assert_signed, closed_port
-from tests.support import OPERATOR, v2_body
+from tests.support import OPERATOR, on_payment, v2_body, view_of
 
 
 def _paid(merchant, operator, url: str, tx: str = "tx-1001") -> str:
@@ -16,21 +16,9 @@ def _paid(merchant, operator, url: str, tx: str = "tx-1001") -> str:
 
 
 def _log(operator, pid):
-    status, body, _ = operator.call(
-        "GET",
-        f"/api/payments/{pid}/webhooks",
-        headers=OPERATOR,
-        resource="/api/payments/{payment_id}/webhooks",
-        path_parameters={"payment_id": pid},
-    )
+    status, body, _ = on_payment(operator, "GET", pid, "/webhooks", headers=OPERATOR)
     assert status == 200
     return body["deliveries"]
-
-
-def _payment(merchant, pid):
-    return merchant.call(
-        "GET", f"/api/payments/{pid}", resource="/api/payments/{payment_id}", path_parameters={"payment_id": pid}
-    )[1]
 
 
 def _retry_delays(pipeline: Pipeline) -> list[int]:
@@ -47,7 +35,7 @@ def test_slow_receiver_times_out_and_is_retried(pipeline, receiver: Receiver, me
     assert [e["success"] for e in log] == [False, True]
     assert log[0]["response_status"] is None and "timed out" in log[0]["error"]
     assert _retry_delays(pipeline) == [10]
-    assert _payment(merchant, pid)["webhook_status"] == "delivered"
+    assert view_of(merchant, pid)["webhook_status"] == "delivered"
 
 
 def test_redirect_is_a_failure_and_not_followed(pipeline, receiver: Receiver, merchant, operator, settings_env):
@@ -62,7 +50,7 @@ def test_redirect_is_a_failure_and_not_followed(pipeline, receiver: Receiver, me
     pipeline.run()
     assert [r.path for r in receiver.requests] == ["/hook", "/hook"]  # /elsewhere never requested
     assert [e["response_status"] for e in _log(operator, pid)] == [302, 302]
-    assert _payment(merchant, pid)["webhook_status"] == "failed"
+    assert view_of(merchant, pid)["webhook_status"] == "failed"
     assert len(pipeline.dead_letters()) == 1
 
 
@@ -72,7 +60,7 @@ def test_410_stops_the_chain_as_gone(pipeline, receiver: Receiver, merchant, ope
     pipeline.run()
     assert len(receiver.requests) == 1
     assert _retry_delays(pipeline) == []
-    view = _payment(merchant, pid)
+    view = view_of(merchant, pid)
     assert view["webhook_status"] == "gone" and view["webhook_attempts"] == 1
     (job,) = pipeline.dead_letters()  # never silently dropped: the operator finds it in the DLQ
     assert job["final"]["outcome"] == "gone"
@@ -129,18 +117,14 @@ def test_connection_refused_is_retried(pipeline, receiver: Receiver, merchant, o
     log = _log(operator, pid)
     assert len(log) == 2 and all(e["response_status"] is None for e in log)
     assert all("connection failed" in e["error"] for e in log)
-    assert _payment(merchant, pid)["webhook_status"] == "failed"
+    assert view_of(merchant, pid)["webhook_status"] == "failed"
     assert [j["attempt"] for j in pipeline.dead_letters()] == [2]
 
 
 def test_redeliver_starts_a_new_chain_for_the_latest_event(pipeline, receiver: Receiver, merchant, operator):
     pid = _paid(merchant, operator, receiver.url())
     pipeline.run()
-    path = f"/api/payments/{pid}/webhooks/redeliver"
-    resource = "/api/payments/{payment_id}/webhooks/redeliver"
-    status, body, _ = operator.call(
-        "POST", path, headers=OPERATOR, resource=resource, path_parameters={"payment_id": pid}
-    )
+    status, body, _ = on_payment(operator, "POST", pid, "/webhooks/redeliver", headers=OPERATOR)
     assert status == 202, body
     assert body["chain"] == 1
     pipeline.run()
@@ -149,21 +133,13 @@ def test_redeliver_starts_a_new_chain_for_the_latest_event(pipeline, receiver: R
     assert first == second  # the same event, the same body, the same webhook-id
     log = _log(operator, pid)
     assert [(e["chain"], e["attempt_number"], e["success"]) for e in log] == [(0, 1, True), (1, 1, True)]
-    view = _payment(merchant, pid)
+    view = view_of(merchant, pid)
     assert view["webhook_status"] == "delivered" and view["webhook_attempts"] == 2
 
 
 def test_redeliver_errors(pipeline, merchant, operator):
-    resource = "/api/payments/{payment_id}/webhooks/redeliver"
-
     def redeliver(pid, headers=OPERATOR):
-        return operator.call(
-            "POST",
-            f"/api/payments/{pid}/webhooks/redeliver",
-            headers=headers,
-            resource=resource,
-            path_parameters={"payment_id": pid},
-        )
+        return on_payment(operator, "POST", pid, "/webhooks/redeliver", headers=headers)
 
     status, body, _ = redeliver("pay_nope")
     assert status == 404 and body["error"]["code"] == "payment_not_found"
@@ -171,12 +147,6 @@ def test_redeliver_errors(pipeline, merchant, operator):
     status, body, _ = redeliver("pay_tx-1001")
     assert status == 409 and body["error"]["code"] == "no_webhook_event"
     assert redeliver("pay_tx-1001", headers={})[0] == 401
-    status, body, _ = operator.call(
-        "GET",
-        "/api/payments/pay_nope/webhooks",
-        headers=OPERATOR,
-        resource="/api/payments/{payment_id}/webhooks",
-        path_parameters={"payment_id": "pay_nope"},
-    )
+    status, body, _ = on_payment(operator, "GET", "pay_nope", "/webhooks", headers=OPERATOR)
     assert status == 404
     assert pipeline.receive("WebhookRetryQueue") == []  # nothing was enqueued

@@ -19,7 +19,7 @@ from paysandbox.states import Status
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import stream_records_to_event
 from tests.integration.conftest import Pipeline, Receiver, Reply, assert_signed
-from tests.support import OPERATOR, v2_body
+from tests.support import OPERATOR, on_payment, v2_body
 
 PID = "pay_tx-1001"
 
@@ -116,12 +116,8 @@ def test_retries_and_redeliveries_send_the_body_frozen_at_first_sight(
     pipeline.run(duplicate=True)  # the retry job (read from the queue twice) sends attempt 2
     assert [r.answered for r in receiver.requests] == [500, 200]
 
-    path = f"/api/payments/{PID}/webhooks/redeliver"
-    resource = "/api/payments/{payment_id}/webhooks/redeliver"
     for expected_chain in (1, 2):  # each redeliver allocates the next chain
-        status, body, _ = operator.call(
-            "POST", path, headers=OPERATOR, resource=resource, path_parameters={"payment_id": PID}
-        )
+        status, body, _ = on_payment(operator, "POST", PID, "/webhooks/redeliver", headers=OPERATOR)
         assert status == 202 and body["chain"] == expected_chain
     pipeline.run(duplicate=True)
     bodies = [r.body for r in receiver.requests]
@@ -144,13 +140,7 @@ def test_redeliver_picks_the_latest_event(pipeline: Pipeline, receiver: Receiver
     pipeline.run()
     payments.transition(PID, Status.REFUNDED)
     pipeline.run()
-    status, body, _ = operator.call(
-        "POST",
-        f"/api/payments/{PID}/webhooks/redeliver",
-        headers=OPERATOR,
-        resource="/api/payments/{payment_id}/webhooks/redeliver",
-        path_parameters={"payment_id": PID},
-    )
+    status, body, _ = on_payment(operator, "POST", PID, "/webhooks/redeliver", headers=OPERATOR)
     assert status == 202 and body["event_id"] == deliveries.event_id_for(PID, "refunded") and body["chain"] == 1
     pipeline.run()
     events = [assert_signed(r)["event"] for r in receiver.requests]
@@ -188,13 +178,7 @@ def test_retries_and_redeliver_queued_before_this_layout_still_run(
 
     pipeline.run()  # the queued attempt 2 reads the event from the old claim
     assert [r.answered for r in receiver.requests] == [500, 200]
-    status, body, _ = operator.call(
-        "POST",
-        f"/api/payments/{PID}/webhooks/redeliver",
-        headers=OPERATOR,
-        resource="/api/payments/{payment_id}/webhooks/redeliver",
-        path_parameters={"payment_id": PID},
-    )
+    status, body, _ = on_payment(operator, "POST", PID, "/webhooks/redeliver", headers=OPERATOR)
     assert status == 202 and body["chain"] == 4  # the old counter goes on: no chain reused
     pipeline.run()
     assert len(receiver.requests) == 3 and len({r.body for r in receiver.requests}) == 1

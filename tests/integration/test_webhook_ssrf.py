@@ -12,7 +12,7 @@ import pytest
 
 from paysandbox import targets
 from tests.integration.conftest import Pipeline, Receiver, assert_signed
-from tests.support import OPERATOR, invoice_body, v2_body
+from tests.support import OPERATOR, invoice_body, on_payment, v2_body
 
 
 @pytest.fixture
@@ -71,13 +71,7 @@ def test_dns_rebinding_is_refused_at_delivery(
     pipeline.run()
 
     assert receiver.requests == []
-    log = operator.call(
-        "GET",
-        "/api/payments/pay_tx-1001/webhooks",
-        headers=OPERATOR,
-        resource="/api/payments/{payment_id}/webhooks",
-        path_parameters={"payment_id": "pay_tx-1001"},
-    )[1]["deliveries"]
+    log = on_payment(operator, "GET", "pay_tx-1001", "/webhooks", headers=OPERATOR)[1]["deliveries"]
     assert [e["error"].startswith("target refused") for e in log] == [True, True]
     assert len(pipeline.dead_letters()) == 1
 
