@@ -22,6 +22,8 @@ from sandbox.environment import secret_values, secret_variables, shared_environm
 from sandbox.functions import functions as template_functions
 from sandbox.state import StateStore, describe_restore, state_dir
 from sandbox.template import load_template, parameter_values
+from sandbox.terminal import install as install_terminal
+from sandbox.terminal import raw_json, readable_request
 
 REGION = "us-east-1"
 HOST = "127.0.0.1"
@@ -115,9 +117,11 @@ def main() -> int:
     from sandbox.pollers import Poller, event_pollers
     from sandbox.stack import deploy
 
+    json_lines = raw_json(os.environ)
+
     class LoggingGateway(Gateway):
         def log_request(self, line: str) -> None:  # one line per request, like sam local
-            print(f"[api] {line}", flush=True)
+            print(f"[api] {line}" if json_lines else readable_request(line), flush=True)
 
     template = load_template()
     functions = template_functions(template)
@@ -149,6 +153,7 @@ def main() -> int:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         for function in functions.values():
             function.load()  # import every handler now: errors surface at start, first requests are warm
+        install_terminal(functions, json_lines=json_lines)
         if state_directory is not None:
             restoring = StateStore(state_directory, stack, clients)
             print(describe_restore(state_directory, restoring.restore()), flush=True)
