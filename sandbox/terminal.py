@@ -154,7 +154,7 @@ class Readable(LambdaPowertoolsFormatter):
 
 def webhook_line(fields: Mapping[str, Any]) -> str:
     """``[webhook] payment.completed pay_tx-1 -> http://…/hooks: 503, retry in 10 s``."""
-    answer = str(fields.get("response_status") or fields.get("error") or "no answer")
+    answer = str(fields.get("response_status") or _short(fields.get("error")) or "no answer")
     outcome = str(fields.get("outcome"))
     result = f"delivered ({answer})" if outcome == "delivered" else f"{outcome} ({answer})"
     following = {
@@ -167,6 +167,12 @@ def webhook_line(fields: Mapping[str, Any]) -> str:
         f"[webhook] {fields.get('event')} {fields.get('payment_id')} -> {fields.get('target')}: "
         f"attempt {attempt} {result}{following}"
     )
+
+
+def _short(error: Any) -> str:
+    """``connection failed: NewConnectionError: …: [Errno 111] Connection refused`` -> its last part."""
+    text = str(error or "")
+    return text.rsplit(": ", 1)[-1] if len(text) > 60 else text
 
 
 def _seconds(value: Any) -> str:
