@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup run test lint typecheck unit integration browser browser-deps template bench build deploy clean sam-setup validate
+.PHONY: help setup run-setup run test lint typecheck unit integration browser browser-deps template bench build deploy clean sam-setup validate
 
 help:
 	@echo "make run     - local sandbox (no Docker): API, console, webhooks, expirer"
@@ -15,11 +15,21 @@ help:
 	@echo "make validate - sam validate --lint"
 
 # ---------------------------------------------------------------- set-up
-$(STAMP): requirements-dev.txt layers/common/requirements.txt
+# `make run` installs only what running needs (requirements-run.txt, ~160 MB); every other
+# target adds the test and lint toolchain (requirements-dev.txt).
+RUN_STAMP := $(VENV)/.installed-run
+
+$(RUN_STAMP): requirements-run.txt layers/common/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-run.txt
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+run-setup: $(RUN_STAMP)
 
 setup: $(STAMP)
 
@@ -41,7 +51,7 @@ $(SAM_STAMP): requirements-sam.txt
 sam-setup: $(SAM_STAMP)
 
 # ---------------------------------------------------------------- run
-run: setup
+run: run-setup
 	$(PY) -m sandbox
 
 # ---------------------------------------------------------------- checks

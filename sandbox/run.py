@@ -20,7 +20,10 @@ from typing import Any
 
 from sandbox.environment import secret_values, secret_variables, shared_environment
 from sandbox.functions import functions as template_functions
+from sandbox.state import StateStore, describe_restore, state_dir
 from sandbox.template import load_template, parameter_values
+from sandbox.terminal import install as install_terminal
+from sandbox.terminal import raw_json, readable_request
 
 REGION = "us-east-1"
 HOST = "127.0.0.1"
@@ -114,19 +117,25 @@ def main() -> int:
     from sandbox.pollers import Poller, event_pollers
     from sandbox.stack import deploy
 
+    json_lines = raw_json(os.environ)
+
     class LoggingGateway(Gateway):
         def log_request(self, line: str) -> None:  # one line per request, like sam local
-            print(f"[api] {line}", flush=True)
+            print(f"[api] {line}" if json_lines else readable_request(line), flush=True)
 
     template = load_template()
     functions = template_functions(template)
     parameters = parameter_values(template)
     secret_vars = secret_variables(functions, template, parameters)
+    state_directory = state_dir(os.environ)
+    reused = StateStore.reuse_secrets(state_directory, os.environ) if state_directory else []
     secrets, generated = secret_values(secret_vars, os.environ)
+    kept = {v: secrets[s] for s, v in secret_vars.items() if s in generated or v in reused}
 
     emulator = start_emulator(HOST, emulator_port)
     gateway: Gateway | None = None
     pollers: list[Poller] = []
+    store: StateStore | None = None
     try:
         session = boto3.session.Session()
         clients = Clients(*(session.client(s) for s in ("dynamodb", "dynamodbstreams", "sqs", "secretsmanager")))
@@ -144,6 +153,11 @@ def main() -> int:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         for function in functions.values():
             function.load()  # import every handler now: errors surface at start, first requests are warm
+        install_terminal(functions, json_lines=json_lines)
+        if state_directory is not None:
+            restoring = StateStore(state_directory, stack, clients)
+            print(describe_restore(state_directory, restoring.restore()), flush=True)
+            store = restoring  # only a complete restore may be saved over the file it came from
 
         try:
             gateway = LoggingGateway(api_routes(functions), host=HOST, port=api_port)
@@ -156,6 +170,8 @@ def main() -> int:
         )
         for poller in pollers:
             poller.start()
+        if store is not None:
+            store.start_snapshots(kept)
 
         _print_banner(gateway.url, endpoint, secret_vars, stack.secrets, generated, pollers, time.monotonic() - started)
         while not stopping.wait(1):
@@ -166,6 +182,9 @@ def main() -> int:
             poller.stop()
         if gateway is not None:
             gateway.stop()
+        if store is not None:  # everything that writes has stopped: this snapshot is the final one
+            store.stop_snapshots()
+            store.save(kept)
         emulator.stop()
     print("sandbox: stopped", flush=True)
     return 0

@@ -1,6 +1,10 @@
-"""Merchant API: create invoices and v2 payments, read a payment's status, verify webhooks."""
+"""Merchant API: create invoices and v2 payments, read a payment's status, verify webhooks,
+and the API's own description (``/openapi.json``, ``/docs``: static files built from the models)."""
 
 from __future__ import annotations
+
+import secrets
+from pathlib import Path
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -58,6 +62,45 @@ def verify_webhook() -> Response[str]:
     except signatures.InvalidSignature as invalid:
         return json_response(400, {"valid": False, "error": {"code": invalid.code, "message": invalid.message}})
     return json_response(200, {"valid": True, "scheme": scheme})
+
+
+# Written by `python -m paysandbox.apidoc`; a unit test fails when they drift from the models.
+HERE = Path(__file__).parent
+_static: dict[str, str] = {}
+
+
+def _static_file(name: str) -> str:
+    if name not in _static:  # read on first use: most invocations never serve them
+        _static[name] = (HERE / name).read_text(encoding="utf-8")
+    return _static[name]
+
+
+@app.get("/openapi.json")
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=_static_file("openapi.json"),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@app.get("/docs")
+def api_reference() -> Response[str]:
+    nonce = secrets.token_urlsafe(16)
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=_static_file("docs.html").replace("{{nonce}}", nonce),
+        headers={
+            "Content-Security-Policy": (
+                f"default-src 'none'; style-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'; "
+                "frame-ancestors 'none'"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -99,6 +99,7 @@ def start_sandbox(tmp_path: Path, **env: str) -> Sandbox:
             "SERVICE_AUTH_TOKEN": TOKEN,
             "WEBHOOK_SECRET": SECRET,
             "PYTHONUNBUFFERED": "1",
+            "SANDBOX_STATE_DIR": str(tmp_path / f"state-{api_port}"),  # never the repository's .sandbox-state
             **env,
         }
     )

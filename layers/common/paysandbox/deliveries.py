@@ -293,45 +293,57 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
         "lease_until": None,
     }
     metrics.add_metric(name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=response.duration_ms)
-    logger.info(
-        "webhook attempt",
-        extra={
-            "payment_id": payment_id,
-            "event_id": event_id,
-            "chain": chain,
-            "attempt": number,
-            "outcome": outcome,
-            "response_status": response.status,
-            "error": response.error,
-            "duration_ms": response.duration_ms,
-        },
-    )
+    logged = {
+        "payment_id": payment_id,
+        "event_id": event_id,
+        "event": event["event_type"],
+        "target": _without_query(event["url"]),
+        "chain": chain,
+        "attempt": number,
+        "outcome": outcome,
+        "response_status": response.status,
+        "error": response.error,
+        "duration_ms": response.duration_ms,
+    }
     # What follows (payment status, next job or DLQ) is written before the result, so the
     # result and its "scheduled" mark are one write. A crash in between leaves the claim
     # "sending": after its lease the attempt is sent again (at least once, as for a crash
     # mid-send) and scheduling is repeated harmlessly (claims dedupe the next attempt).
     try:
-        _schedule_next(event, chain, number, outcome, retry_after)
+        # One line per attempt, saying what comes next (the local terminal shows it as such).
+        logged.update(_schedule_next(event, chain, number, outcome, retry_after))
     except Exception:
         # A failed write is not a crash: record the answer without the mark, so the retry of
         # this record or job finds it and only schedules, without sending again.
         store.update_attempt(payment_id, sk, result)
+        logger.info("webhook attempt", extra={**logged, "next": "unscheduled"})
         raise
+    logger.info("webhook attempt", extra=logged)
     store.update_attempt(payment_id, sk, {**result, "scheduled": True})
     return outcome
 
 
-def _schedule_next(event: dict[str, Any], chain: int, number: int, outcome: str, retry_after: float | None) -> None:
+def _without_query(url: str) -> str:
+    """A target as logs may show it: query strings and fragments can carry merchants' tokens."""
+    return url.split("?", 1)[0].split("#", 1)[0]
+
+
+def _schedule_next(
+    event: dict[str, Any], chain: int, number: int, outcome: str, retry_after: float | None
+) -> dict[str, Any]:
     """After an attempt: enqueue the next attempt or dead-letter, then update the payment.
 
     The payment write comes last and counts the attempt: when anything here fails, the
     attempt is not yet counted, and the retry that finds it unscheduled counts it once.
-    The caller marks the attempt ``scheduled`` once this returned.
+    The caller marks the attempt ``scheduled`` once this returned. Returns what comes next,
+    for the attempt's log line: ``{"next": "none" | "retry" | "dead_letter", "retry_in_s"?}``.
     """
     settings = get_settings()
     payment_id, event_id = event["payment_id"], event["event_id"]
     job = {"payment_id": payment_id, "event_id": event_id, "chain": chain}
+    after: dict[str, Any] = {"next": "dead_letter"}
     if outcome == "delivered":
+        after = {"next": "none"}
         webhook_status = "delivered"
         metrics.add_metric(name="Delivered", unit=MetricUnit.Count, value=1)
     elif outcome == "gone":
@@ -343,6 +355,7 @@ def _schedule_next(event: dict[str, Any], chain: int, number: int, outcome: str,
     elif number < settings.webhook_max_attempts:
         delay = retry_delay(number + 1, retry_after)
         enqueue({**job, "attempt": number + 1, "not_before": clock.now_epoch() + delay}, delay)
+        after = {"next": "retry", "retry_in_s": delay}
         webhook_status = "retrying"
         metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
     else:
@@ -352,6 +365,7 @@ def _schedule_next(event: dict[str, Any], chain: int, number: int, outcome: str,
         metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
         logger.warning("webhook dead-lettered", extra={"payment_id": payment_id, "event_id": event_id})
     store.set_payment_webhook_status(payment_id, event["status"], webhook_status, add_attempts=1)
+    return after
 
 
 # ------------------------------------------------------------------ HTTP

@@ -1,0 +1,143 @@
+"""Response shapes, for the document only.
+
+The handlers build their answers as plain dicts (``paysandbox.models``); these models write the
+same shapes down so that the document can say what comes back. The schemathesis run checks
+every real answer against them, so the two cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Id = str | int  # v2 order_id / user_id are echoed with the JSON type the client sent
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Machine-readable, snake_case.", examples=["validation_error"])
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of every JSON route (SPEC §2)."""
+
+    error: ErrorInfo
+
+
+class InvoiceCreated(BaseModel):
+    pageUrl: str = Field(description="The hosted checkout page: send the customer here.")
+    payment_id: str
+    status: Literal["pending"]
+    expires_at: str
+
+
+class V2Created(BaseModel):
+    ok: Literal[True]
+    tx_id: str
+    status: str
+    payment_id: str
+    checkout_url: str
+
+
+class PaymentView(BaseModel):
+    """A payment in the flavour it was created in: ``reference`` (invoice) or v2 ids."""
+
+    payment_id: str
+    status: str = Field(
+        description="Invoice: pending|waiting_for_otp|paid|failed|expired|refunded; v2: PENDING|PAYMENT_…"
+    )
+    amount: int = Field(description="Minor units (12500 = 125.00).")
+    currency: str
+    created_at: str
+    updated_at: str
+    expires_at: str
+    paid_at: str | None
+    webhook_status: str | None
+    webhook_attempts: int
+    card_mask: str | None = Field(description='Only the last four digits, e.g. "**** 4242".')
+    decline_code: str | None
+    reference: str | None = None
+    tx_id: str | None = None
+    order_id: Id | None = None
+    user_id: Id | None = None
+
+
+class Confirmed(BaseModel):
+    ok: Literal[True]
+    payment_id: str
+    status: str
+    confirmed_at: str | None
+
+
+class Failed(BaseModel):
+    ok: Literal[True]
+    payment_id: str
+    status: str
+
+
+class PaymentList(BaseModel):
+    """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
+
+    pending_count: int
+    completed_count: int
+    failed_count: int
+    expired_count: int
+    payments: dict[str, PaymentView]
+    next_cursor: str | None
+
+
+class DeliveryAttempt(BaseModel):
+    payment_id: str
+    event_id: str | None
+    event: str | None
+    chain: int | None
+    attempt_number: int | None
+    url: str | None
+    payload: Any = Field(description="The webhook body as sent.")
+    signature_headers: dict[str, str]
+    response_status: int | None
+    response_body: str | None
+    error: str | None
+    duration_ms: int | float | None
+    success: bool
+    outcome: str
+    timestamp: str | None
+
+
+class DeliveryLog(BaseModel):
+    deliveries: list[DeliveryAttempt]
+
+
+class Redelivery(BaseModel):
+    payment_id: str
+    event_id: str
+    chain: int
+
+
+class Verified(BaseModel):
+    valid: Literal[True]
+    scheme: str
+
+
+class NotVerified(BaseModel):
+    valid: Literal[False]
+    error: ErrorInfo
+
+
+class ConsoleConfig(BaseModel):
+    webhook_secret_whsec: str = Field(description='"whsec_" + base64(webhook secret)')
+
+
+class Document(BaseModel):
+    """This OpenAPI document."""
+
+    model_config = {"extra": "allow"}
+
+    openapi: str

@@ -1,0 +1,105 @@
+"""The state file's round trip on the emulator, and the webhook of a transition the stop cut off."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from sandbox.stack import Stack, deploy
+from sandbox.state import StateStore
+from sandbox.template import load_template, parameter_values
+from tests.integration.emulator import REGION, _emulator_server, emulator, stack  # noqa: F401  (fixtures)
+
+
+def _payment(payment_id: str, status: str) -> dict[str, Any]:
+    now = str(time.time())
+    return {
+        "payment_id": {"S": payment_id},
+        "flavour": {"S": "invoice"},
+        "status": {"S": status},
+        "amount": {"N": "12500"},
+        "webhook_url": {"S": "http://127.0.0.1:9/hook"},
+        "created_at": {"N": now},
+        "updated_at": {"N": now},
+        "expires_at": {"N": now},
+        "status_group": {"S": "completed" if status == "paid" else "pending"},
+    }
+
+
+def _stream(emulator: SimpleNamespace, stack: Stack) -> list[dict[str, Any]]:  # noqa: F811
+    arn = stack.get_att("Payments", "StreamArn")
+    shard = emulator.dynamodbstreams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = emulator.dynamodbstreams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return list(emulator.dynamodbstreams.get_records(ShardIterator=iterator)["Records"])
+
+
+def test_a_snapshot_restores_items_and_queued_jobs_with_their_remaining_delay(
+    tmp_path: Path,
+    emulator: SimpleNamespace,  # noqa: F811
+    stack: Stack,  # noqa: F811
+) -> None:
+    waiting = _payment("inv_waiting", "waiting_for_otp")
+    emulator.dynamodb.put_item(TableName=stack.ref("Payments"), Item=waiting)
+    retry_queue = stack.attributes[("WebhookRetryQueue", "QueueUrl")]
+    emulator.sqs.send_message(QueueUrl=retry_queue, MessageBody='{"job": "later"}', DelaySeconds=600)
+    emulator.sqs.send_message(QueueUrl=retry_queue, MessageBody='{"job": "now"}')
+    saved = StateStore(tmp_path, stack, emulator).snapshot({"WEBHOOK_SECRET": "kept"})
+    (tmp_path / "state.json").write_text(json.dumps(saved))
+
+    # a fresh emulator, as after a restart
+    urllib.request.urlopen(urllib.request.Request(f"{emulator.url}/moto-api/reset", method="POST"), timeout=10)
+    template = load_template()
+    fresh = deploy(
+        template, emulator.dynamodb, emulator.sqs, emulator.secretsmanager, region=REGION,
+        parameters=parameter_values(template), secret_values={"WebhookSecret": "kept", "ServiceAuthToken": "t"},
+    )  # fmt: skip
+    counts = StateStore(tmp_path, fresh, emulator).restore()
+
+    assert counts["payments"] == 1 and counts["queued jobs"] == 2
+    item = emulator.dynamodb.get_item(TableName=fresh.ref("Payments"), Key={"payment_id": {"S": "inv_waiting"}})
+    assert item["Item"] == waiting
+    queue = fresh.attributes[("WebhookRetryQueue", "QueueUrl")]
+    received = emulator.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in received] == ['{"job": "now"}']  # the other still waits its ~600 s
+    attributes = emulator.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+    environ = {"SERVICE_AUTH_TOKEN": "chosen"}
+    assert StateStore.reuse_secrets(tmp_path, environ) == ["WEBHOOK_SECRET"]  # a generated secret stays the same
+    assert environ == {"SERVICE_AUTH_TOKEN": "chosen", "WEBHOOK_SECRET": "kept"}
+    assert StateStore.reuse_secrets(tmp_path, {"WEBHOOK_SECRET": "set-by-you"}) == []  # never over a chosen one
+
+
+def test_a_final_transition_the_sender_never_saw_is_written_again_so_its_webhook_goes_out(
+    tmp_path: Path,
+    emulator: SimpleNamespace,  # noqa: F811
+    stack: Stack,  # noqa: F811
+) -> None:
+    from paysandbox.deliveries import event_id_for
+    from paysandbox.repository.deliveries import attempt_sk
+
+    sent_sk = attempt_sk(event_id_for("inv_sent", "paid"), 0, 1)
+    state = {
+        "format": 1,
+        "tables": {
+            "Payments": [_payment("inv_unsent", "paid"), _payment("inv_sent", "paid")],
+            "WebhookLogs": [{"payment_id": {"S": "inv_sent"}, "sk": {"S": sent_sk}}],
+        },
+        "queues": {},
+    }
+    (tmp_path / "state.json").write_text(json.dumps(state))
+
+    counts = StateStore(tmp_path, stack, emulator).restore()
+
+    transitions = [
+        (r["dynamodb"]["Keys"]["payment_id"]["S"], r["dynamodb"]["OldImage"]["status"]["S"])
+        for r in _stream(emulator, stack)
+        if r["eventName"] == "MODIFY" and r["dynamodb"]["NewImage"]["status"]["S"] == "paid"
+    ]
+    assert transitions == [("inv_unsent", "pending")]  # what the sender's stream filter passes
+    assert counts["replayed events"] == 1
