@@ -22,10 +22,16 @@ def proxy_event(
     query: str = "",
     body: bytes | str | None = None,
     stage: str = "local",
+    request_path: str | None = None,
     source_ip: str = "127.0.0.1",
     host: str = "127.0.0.1:3000",
 ) -> dict[str, Any]:
-    """A REST API (v1) proxy integration event, including the multi-value forms."""
+    """A REST API (v1) proxy integration event, including the multi-value forms.
+
+    ``path`` is the route's path; ``request_path`` the path the client requested, which a
+    deployed API hands over as ``requestContext.path`` (``/dev/api/...`` under a stage). It
+    defaults to ``path``: a request at the root, as ``sam local start-api`` serves it.
+    """
     headers = {"Host": host, "X-Forwarded-Proto": "http", **(headers or {})}
     pairs = parse_qsl(query, keep_blank_values=True)
     single: dict[str, str] = {}
@@ -57,7 +63,7 @@ def proxy_event(
         "requestContext": {
             "resourcePath": resource or path,
             "httpMethod": method.upper(),
-            "path": f"/{stage}{path}",
+            "path": request_path or path,
             "stage": stage,
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),

@@ -68,22 +68,43 @@ def _not_found() -> tuple[int, dict[str, str], bytes]:
 
 
 def dispatch(
-    routes: list[Route], method: str, raw_path: str, headers: dict[str, str], body: bytes | None, host: str
+    routes: list[Route],
+    method: str,
+    raw_path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    host: str,
+    stage: str = "dev",
 ) -> tuple[int, dict[str, str], bytes]:
-    """Run one request through the matching handler: (status, headers, body bytes)."""
+    """Run one request through the matching handler: (status, headers, body bytes).
+
+    A route is served at ``/…`` and under ``/{stage}/…``, the path shape of a deployed REST
+    API: there the event's ``path`` is the route's path and ``requestContext.path`` keeps the
+    stage, as API Gateway sends them.
+    """
     parts = urlsplit(raw_path)
-    found = match(routes, method, parts.path)
+    requested = parts.path
+    candidates = [requested]
+    if stage and requested.startswith(f"/{stage}/"):
+        candidates.insert(0, requested[len(stage) + 1 :])
+    found = None
+    for path in candidates:
+        found = match(routes, method, path)
+        if found is not None:
+            break
     if found is None:
         return _not_found()
     route, params = found
     event = proxy_event(
         method,
-        parts.path,
+        path,
         resource=route.path,
         path_parameters=params or None,
         headers=headers,
         query=parts.query,
         body=body,
+        stage=stage,
+        request_path=requested,
         host=host,
     )
     response = route.function.invoke(event)
@@ -98,7 +119,7 @@ def dispatch(
 class Gateway:
     """A threaded HTTP server on 127.0.0.1 serving the template's API routes."""
 
-    def __init__(self, routes: list[Route], host: str = "127.0.0.1", port: int = 3000):
+    def __init__(self, routes: list[Route], host: str = "127.0.0.1", port: int = 3000, stage: str = "dev"):
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -113,7 +134,13 @@ class Gateway:
                 headers = {k: v for k, v in self.headers.items()}
                 try:
                     status, out_headers, payload = dispatch(
-                        gateway.routes, self.command, self.path, headers, body, self.headers.get("Host") or ""
+                        gateway.routes,
+                        self.command,
+                        self.path,
+                        headers,
+                        body,
+                        self.headers.get("Host") or "",
+                        gateway.stage,
                     )
                 except Exception:  # a handler crash is a 502 from API Gateway, never a dead server
                     gateway.log_exception()
@@ -146,6 +173,7 @@ class Gateway:
                 gateway.log_request(format % args)
 
         self.routes = routes
+        self.stage = stage  # the template's Stage: routes are served under /{stage}/ too
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None

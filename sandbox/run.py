@@ -160,7 +160,8 @@ def main() -> int:
             store = restoring  # only a complete restore may be saved over the file it came from
 
         try:
-            gateway = LoggingGateway(api_routes(functions), host=HOST, port=api_port)
+            stage = os.environ.get("STAGE") or "dev"
+            gateway = LoggingGateway(api_routes(functions), host=HOST, port=api_port, stage=stage)
         except OSError as error:  # taken between the probe and now
             print(f"sandbox: cannot listen on {HOST}:{api_port}: {error}", file=sys.stderr)
             return 2
@@ -173,7 +174,9 @@ def main() -> int:
         if store is not None:
             store.start_snapshots(kept)
 
-        _print_banner(gateway.url, endpoint, secret_vars, stack.secrets, generated, pollers, time.monotonic() - started)
+        _print_banner(
+            gateway.url, endpoint, secret_vars, stack.secrets, generated, pollers, time.monotonic() - started, stage
+        )
         while not stopping.wait(1):
             pass
         print("\nsandbox: stopping ...", flush=True)
@@ -198,6 +201,7 @@ def _print_banner(
     generated: set[str],
     pollers: list[Any],
     seconds: float,
+    stage: str = "dev",
 ) -> None:
     token = next((secrets[s] for s, v in secret_vars.items() if v == "SERVICE_AUTH_TOKEN"), "")
     webhook = next((secrets[s] for s, v in secret_vars.items() if v == "WEBHOOK_SECRET"), "")
@@ -206,6 +210,7 @@ def _print_banner(
         f"paysandbox local sandbox is up in {seconds:.1f}s",
         f"  API             {api_url}",
         f"  Console         {api_url}/console",
+        f"  Stage URL       {api_url}/{stage}  (every route also under /{stage}/, as on a deployed API)",
         f"  Operator token  {token}"
         + (note.format("SERVICE_AUTH_TOKEN") if _generated(secret_vars, generated, "SERVICE_AUTH_TOKEN") else ""),
         f"  Webhook secret  {webhook}"

@@ -33,7 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paysandbox import cards, checkout, clock
 from paysandbox.checkout import Checkout, FormInvalid, Page
 from paysandbox.errors import BadRequest, NotFound, PaySandboxError
-from paysandbox.http import base_url, content_type, path_param, raw_body
+from paysandbox.http import base_url, content_type, path_param, raw_body, routable
 from paysandbox.settings import get_settings
 
 logger = Logger()
@@ -128,7 +128,7 @@ def _no_route(_: Exception) -> Response[str]:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return app.resolve(routable(event), context)
 
 
 # ------------------------------------------------------------------ request helpers

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paysandbox import payments
 from paysandbox.auth import require_operator
 from paysandbox.errors import ValidationFailed
-from paysandbox.http import install_error_handlers, json_response, parse_body, path_param
+from paysandbox.http import install_error_handlers, json_response, parse_body, path_param, routable
 from paysandbox.models import FailRequest, PaymentRef, payment_view, v2_confirmed, v2_failed
 from paysandbox.secrets import webhook_secret
 from paysandbox.states import group_from_query
@@ -134,4 +134,4 @@ def console_config() -> Response[str]:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return app.resolve(routable(event), context)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paysandbox import payments, signatures
 from paysandbox.errors import BadRequest
-from paysandbox.http import base_url, install_error_handlers, json_response, parse_body, path_param
+from paysandbox.http import base_url, install_error_handlers, json_response, parse_body, path_param, routable
 from paysandbox.models import InvoiceCreate, V2Create, invoice_created, payment_view, v2_created
 from paysandbox.secrets import webhook_secret
 
@@ -106,4 +106,4 @@ def api_reference() -> Response[str]:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return app.resolve(routable(event), context)

@@ -31,8 +31,8 @@ def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
         return result
 
 
-def _invoice(gateway: Gateway, **overrides: Any) -> dict[str, Any]:
-    return _post_json(f"{gateway.url}/api/create-invoice", invoice_body(**overrides))
+def _invoice(gateway: Gateway, prefix: str = "", **overrides: Any) -> dict[str, Any]:
+    return _post_json(f"{gateway.url}{prefix}/api/create-invoice", invoice_body(**overrides))
 
 
 def _status(gateway: Gateway, payment_id: str) -> dict[str, Any]:
@@ -55,10 +55,15 @@ def _enter_code(page: Any, code: str) -> None:
     page.get_by_role("button", name="Confirm", exact=True).click()
 
 
+@pytest.mark.parametrize("prefix", ["", "/dev"], ids=["root", "stage"])
 def test_otp_card_code_from_the_page_then_paid_and_back_to_the_merchant(
-    gateway: Gateway, page: Any, artifacts: Path
+    gateway: Gateway, page: Any, artifacts: Path, prefix: str
 ) -> None:
-    created = _invoice(gateway, amount=249_900, reference="order-4444")
+    """At the root and behind the stage (a deployed API's URL shape), every step keeps the prefix."""
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    created = _invoice(gateway, prefix, amount=249_900, reference="order-4444")
+    assert created["pageUrl"] == f"{gateway.url}{prefix}/checkout/{created['payment_id']}"
     page.goto(created["pageUrl"])
     assert page.locator(".amount").inner_text() == "2,499.00 UAH"
     expect(page.get_by_text("order-4444")).to_be_visible()
@@ -82,6 +87,9 @@ def test_otp_card_code_from_the_page_then_paid_and_back_to_the_merchant(
 
     page.reload()  # Post/Redirect/Get: a refresh shows the result again and posts nothing
     expect(page.get_by_role("heading", name="Payment successful")).to_be_visible()
+    # Every page, form post and redirect the browser followed stayed on the payment's checkout path.
+    checkout = created["pageUrl"]
+    assert requested and all(url in (checkout, f"{checkout}/otp") for url in requested), requested
 
 
 def test_4242_is_paid_at_once(gateway: Gateway, page: Any) -> None:

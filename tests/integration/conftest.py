@@ -87,6 +87,7 @@ class Reply:
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
     sleep: float = 0.0
+    trickle: float = 0.0  # seconds between single bytes of the whole reply (0: all at once)
 
 
 class Receiver:
@@ -95,6 +96,7 @@ class Receiver:
 
     def __init__(self, tls: tuple[str, str] | None = None) -> None:
         self.requests: list[Received] = []
+        self.closed = threading.Event()
         self.plan: Callable[[Received, int], Reply] = lambda request, n: Reply()
         self._lock = threading.Lock()
         receiver = self
@@ -113,6 +115,9 @@ class Receiver:
                 if reply.sleep:
                     time.sleep(reply.sleep)
                 try:
+                    if reply.trickle:
+                        self._trickle(reply)
+                        return
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
@@ -122,6 +127,16 @@ class Receiver:
                     self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the sender stops reading huge bodies on purpose
+
+            def _trickle(self, reply: Reply) -> None:
+                """The whole reply (status line, headers, body) one byte at a time."""
+                head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body)}\r\nConnection: close\r\n\r\n"
+                data = head.encode() + reply.body
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    if receiver.closed.wait(reply.trickle):  # until the test ends
+                        return
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -141,6 +156,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def close(self) -> None:
+        self.closed.set()
         self.server.shutdown()
         self.server.server_close()
 

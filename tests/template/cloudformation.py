@@ -76,7 +76,9 @@ def code_locations(template: dict[str, Any]) -> dict[str, str]:
     return keys
 
 
-def translate(template: dict[str, Any], parameters: dict[str, str] | None = None) -> dict[str, Any]:
+def translate(
+    template: dict[str, Any], parameters: dict[str, str] | None = None, stack_name: str = "paysandbox-test"
+) -> dict[str, Any]:
     """The SAM template as plain CloudFormation, code pointing at ``CODE_BUCKET``."""
     from samtranslator.translator.transform import transform
 
@@ -91,14 +93,15 @@ def translate(template: dict[str, Any], parameters: dict[str, str] | None = None
         "AWS::Region": REGION,
         "AWS::AccountId": ACCOUNT_ID,
         "AWS::Partition": "aws",
-        "AWS::StackName": "paysandbox-test",
+        "AWS::StackName": stack_name,
     }
     return transform(sam, {**pseudo, **(parameters or {})}, OfflineManagedPolicies())
 
 
 def upload_code(s3: Any, template: dict[str, Any]) -> None:
     """Zip every function's and layer's directory into the moto bucket the translation names."""
-    s3.create_bucket(Bucket=CODE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    if not any(b["Name"] == CODE_BUCKET for b in s3.list_buckets()["Buckets"]):  # a second stack reuses it
+        s3.create_bucket(Bucket=CODE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     for local, key in code_locations(template).items():
         s3.put_object(Bucket=CODE_BUCKET, Key=key, Body=zip_directory(ROOT / local))
 
@@ -290,6 +293,7 @@ class Deployed:
     physical: dict[str, str]  # logical id -> physical id
     outputs: dict[str, str]
     parameters: dict[str, str] = field(default_factory=dict)
+    stack_name: str = STACK
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.deployed["Resources"].items() if v["Type"] == resource_type}
@@ -298,11 +302,11 @@ class Deployed:
         return str(self.parameters.get(name, self.sam["Parameters"][name].get("Default", "")))
 
 
-def deploy(parameters: dict[str, str] | None = None) -> Deployed:
+def deploy(parameters: dict[str, str] | None = None, stack_name: str = STACK) -> Deployed:
     """Translate template.yaml and create it as a moto stack (mock_aws must be active)."""
     register_missing_moto_resources()
     sam = load_template()
-    translated = translate(sam, parameters)
+    translated = translate(sam, parameters, stack_name)
     deployed, removed = without_rest_api(translated)
     # moto's IAM cannot create a role whose Policies hold an Fn::If that picks AWS::NoValue
     # (it reads the policy as None): choose those branches here, as CloudFormation would.
@@ -313,14 +317,14 @@ def deploy(parameters: dict[str, str] | None = None) -> Deployed:
     upload_code(boto3.client("s3"), sam)
     cloudformation = boto3.client("cloudformation")
     cloudformation.create_stack(
-        StackName=STACK,
+        StackName=stack_name,
         TemplateBody=json.dumps(deployed),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()],
         Capabilities=["CAPABILITY_IAM"],
     )
-    stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
-    summaries = cloudformation.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+    summaries = cloudformation.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     return Deployed(
         sam=sam,
         translated=translated,
@@ -329,6 +333,7 @@ def deploy(parameters: dict[str, str] | None = None) -> Deployed:
         physical={r["LogicalResourceId"]: r["PhysicalResourceId"] for r in summaries},
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
         parameters=parameters or {},
+        stack_name=stack_name,
     )
 
 

@@ -117,7 +117,7 @@ def test_nothing_from_development_or_the_runtime_is_vendored(build_dir: Path) ->
         built = build_dir / name
         source = ROOT / function["Properties"]["CodeUri"]
         assert not list(built.glob("*.dist-info")), f"{name} vendors packages; they belong in the layer"
-        assert _top_level(built) <= _top_level(source) | {"requirements"}, name
+        assert _top_level(built) <= _top_level(source) | {"requirements", "__pycache__"}, name  # + shipped .pyc
         assert not _top_level(built) & set(DEV_PACKAGES), name
 
 
@@ -288,3 +288,79 @@ def test_make_build_says_how_to_get_python313_when_there_is_none(tmp_path: Path,
     assert "sam build needs python3.13" in result.stderr
     assert "pyenv install 3.13" in result.stderr
     assert not (tmp_path / "never").exists()
+
+
+# ---------------------------------------------------------------- shipped bytecode
+
+COMPILE_PROBE = r"""
+import importlib.machinery, importlib.util, json, os, sys
+paths, function_dir, handler = json.loads(sys.stdin.read())
+sys.path[:0] = paths
+compiled = []
+to_code = importlib.machinery.SourceFileLoader.source_to_code
+def recording(self, data, path, *args, **kwargs):
+    compiled.append(str(path))
+    return to_code(self, data, path, *args, **kwargs)
+importlib.machinery.SourceFileLoader.source_to_code = recording
+module_name = handler.rsplit(".", 1)[0]
+spec = importlib.util.spec_from_file_location(module_name, os.path.join(function_dir, module_name + ".py"))
+module = importlib.util.module_from_spec(spec)
+sys.modules[module_name] = module
+spec.loader.exec_module(module)
+print(json.dumps({"compiled": compiled, "version": list(sys.version_info[:2])}))
+"""
+
+
+def test_every_module_ships_python313_bytecode_that_lambda_uses_as_is(build_dir: Path) -> None:
+    """Lambda's code directories are read-only: without shipped .pyc files every cold start would
+    compile the layer and the handler again. Each .py has an unchecked-hash .pyc for 3.13 (used
+    without a look at the source's mtime, which a zip keeps to 2 s only), recording the path the
+    file has in Lambda."""
+    from bench.shipped_build import python313
+
+    python = python313()
+    magic = subprocess.run(
+        [python, "-c", "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    checked = 0
+    for root in sorted(p for p in build_dir.iterdir() if p.is_dir()):
+        lambda_root = "/opt" if (root / "python").is_dir() else "/var/task"
+        for source in root.rglob("*.py"):
+            compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+            assert compiled.exists(), f"{source} has no shipped bytecode"
+            header = compiled.read_bytes()[:16]
+            assert header[:4].hex() == magic, compiled
+            assert int.from_bytes(header[4:8], "little") == 0b01, f"{compiled} is not unchecked-hash"
+            checked += 1
+        app = root / "app.py"
+        if app.exists():
+            read_path = "import marshal, sys; print(marshal.loads(open(sys.argv[1], 'rb').read()[16:]).co_filename)"
+            code_path = subprocess.run(
+                [python, "-c", read_path, str(root / "__pycache__" / "app.cpython-313.pyc")],
+                capture_output=True, text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+            assert code_path == f"{lambda_root}/app.py"
+    assert checked > 400  # the layer's dependencies too, not only our modules
+
+    # Behaviour: a function imports from the read-only build under python3.13 without compiling
+    # anything of the build. (The functions that need pydantic_core, built for aarch64, cannot
+    # load it here; bench figure 1 runs them with an x86_64 build of it.)
+    runtime = build_dir.parent / "lambda-runtime-313"
+    runtime.mkdir(exist_ok=True)
+    _runtime_stand_in(runtime)
+    layer = _layer_python(build_dir)
+    for name in ("ExpirerFunction", "WebhookSenderFunction"):
+        handler = _sam_resources("AWS::Serverless::Function")[name]["Properties"]["Handler"]
+        result = subprocess.run(
+            [python, "-I", "-S", "-B", "-c", COMPILE_PROBE],
+            input=json.dumps([[str(build_dir / name), str(layer), str(runtime)], str(build_dir / name), handler]),
+            env={"PATH": os.environ["PATH"], "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1",
+                 "AWS_ACCESS_KEY_ID": "probe", "AWS_SECRET_ACCESS_KEY": "probe"},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, f"{name}:\n{result.stderr[-3000:]}"
+        probe = json.loads(result.stdout.strip().splitlines()[-1])
+        assert probe["version"] == [3, 13]
+        from_build = [path for path in probe["compiled"] if path.startswith(str(build_dir))]
+        assert from_build == [], f"{name} compiled {from_build[:5]} at import"

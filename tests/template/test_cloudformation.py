@@ -24,7 +24,9 @@ from tests.template.cloudformation import STACK, Deployed, deploy, function_role
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Deployed]:
     with mock_aws():
-        yield deploy()
+        # With the account-wide logs role on (off by default, see test_two_stacks.py), so that
+        # every resource of the template is created here.
+        yield deploy({"ConfigureApiGatewayLogsRole": "true"})
 
 
 def _queue_arns(d: Deployed) -> dict[str, str]:
@@ -66,7 +68,7 @@ def test_functions_run_python313_on_arm64_with_the_layer_and_tracing(stack: Depl
         assert {"Ref": layer} in props["Layers"], name
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "PaySandbox", name
-        assert env["POWERTOOLS_SERVICE_NAME"] == "paysandbox", name
+        assert env["POWERTOOLS_SERVICE_NAME"] == {"Ref": "AWS::StackName"}, name  # metrics dimension per stack
 
 
 # ---------------------------------------------------------------- data
@@ -342,6 +344,9 @@ def test_api_stage_throttles_traces_and_writes_access_logs(stack: Deployed) -> N
         r["Properties"] for r in stack.translated["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"
     ]
     assert stage["TracingEnabled"] is True
+    # The only stage: no Deployment creates SAM's extra, unthrottled and unlogged stage "Stage".
+    deployments = [r for r in stack.translated["Resources"].values() if r["Type"] == "AWS::ApiGateway::Deployment"]
+    assert deployments and all("StageName" not in d["Properties"] for d in deployments)
     (setting,) = stage["MethodSettings"]
     assert setting["ResourcePath"] == "/*" and setting["HttpMethod"] == "*"
     assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiThrottleBurstLimit"}

@@ -59,3 +59,12 @@ def test_sender_permissions_are_scoped_to_named_resources():
     assert {"SQSSendMessagePolicy", "AWSSecretsManagerGetSecretValuePolicy"} <= {
         k for p in SENDER["Policies"] for k in p
     }
+
+
+def test_the_senders_timeout_covers_a_full_batch_of_attempts_at_the_longest_deadline():
+    """Each attempt ends within WEBHOOK_TIMEOUT_SECONDS (a total deadline), sent one after another."""
+    longest = TEMPLATE["Parameters"]["WebhookTimeoutSeconds"]["MaxValue"]
+    batch = max(event["Properties"]["BatchSize"] for event in SENDER["Events"].values())
+    margin = 30  # seconds of DynamoDB and SQS bookkeeping, as the template's comment says
+    assert SENDER["Timeout"] >= batch * longest + margin
+    assert RESOURCES["WebhookRetryQueue"]["Properties"]["VisibilityTimeout"] >= 6 * SENDER["Timeout"]

@@ -21,7 +21,6 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
@@ -37,7 +36,7 @@ from paysandbox.repository import from_item
 from paysandbox.secrets import webhook_secret
 from paysandbox.settings import get_settings
 from paysandbox.states import TERMINAL, V2_NAMES, Status
-from paysandbox.targets import Target, UnresolvableTarget, UnsafeTarget, target_for_delivery
+from paysandbox.webhook_transport import send
 
 logger = Logger(child=True)
 metrics = Metrics()
@@ -50,8 +49,6 @@ EVENT_TYPES = {
 }
 STATUS_OF_EVENT_TYPE = {event_type: status.value for status, event_type in EVENT_TYPES.items()}
 SQS_MAX_DELAY = 900  # seconds: SQS DelaySeconds limit; longer waits hop through the queue
-RESPONSE_BODY_CHARS = 1000
-RESPONSE_READ_BYTES = 4 * RESPONSE_BODY_CHARS  # enough bytes for 1000 UTF-8 characters
 NOT_BEFORE_SLACK = 1.0  # a job this close to its time runs now instead of hopping again
 
 
@@ -218,15 +215,6 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 # ------------------------------------------------------------------ one attempt
 
 
-@dataclass
-class Response:
-    status: int | None
-    body: str
-    error: str | None
-    duration_ms: int
-    retry_after: str | None = None
-
-
 def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
     """Claim, send and record one attempt, then schedule what follows. Returns the outcome."""
     settings = get_settings()
@@ -366,91 +354,6 @@ def _schedule_next(
         logger.warning("webhook dead-lettered", extra={"payment_id": payment_id, "event_id": event_id})
     store.set_payment_webhook_status(payment_id, event["status"], webhook_status, add_attempts=1)
     return after
-
-
-# ------------------------------------------------------------------ HTTP
-
-
-def send(url: str, raw: bytes, headers: dict[str, str], timeout: float) -> Response:
-    """POST once, to the checked address only; no redirects, no retries, bounded read."""
-    started = time.monotonic()
-    try:
-        target = target_for_delivery(url)
-    except (UnsafeTarget, UnresolvableTarget) as exc:
-        return Response(None, "", f"target refused: {exc}", _ms(started))
-    last_error = "no address"
-    for address in target.addresses:
-        try:
-            return _post(target, address, raw, headers, timeout, started)
-        except _ConnectFailed as exc:
-            last_error = str(exc)  # try the next checked address, as a browser would
-    return Response(None, "", last_error, _ms(started))
-
-
-class _ConnectFailed(Exception):
-    pass
-
-
-def _post(
-    target: Target, address: str, raw: bytes, headers: dict[str, str], timeout: float, started: float
-) -> Response:
-    import urllib3  # only the sender needs it
-    from urllib3.exceptions import HTTPError, NewConnectionError, ReadTimeoutError
-
-    default_port = 443 if target.scheme == "https" else 80
-    host = f"[{target.host}]" if ":" in target.host else target.host
-    host_header = host if target.port == default_port else f"{host}:{target.port}"
-    limits = urllib3.Timeout(connect=timeout, read=timeout)
-    pool: urllib3.HTTPConnectionPool
-    if target.scheme == "https":
-        # Connect to the checked IP, but present and verify the URL's name (SNI + certificate).
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            target.port,
-            timeout=limits,
-            retries=False,
-            server_hostname=target.host,
-            assert_hostname=target.host,
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(address, target.port, timeout=limits, retries=False)
-    try:
-        try:
-            response = pool.urlopen(
-                "POST",
-                target.path,
-                body=raw,
-                headers={**headers, "Host": host_header, "User-Agent": "paysandbox-webhooks/1"},
-                redirect=False,
-                retries=False,
-                preload_content=False,
-                assert_same_host=False,
-            )
-        except NewConnectionError as exc:
-            raise _ConnectFailed(f"connection failed: {_reason(exc)}") from None
-        except ReadTimeoutError:
-            return Response(None, "", f"timed out after {timeout:g}s", _ms(started))
-        except HTTPError as exc:
-            return Response(None, "", f"request failed: {_reason(exc)}", _ms(started))
-        read_error: str | None = None
-        try:
-            data = response.read(RESPONSE_READ_BYTES)
-        except (HTTPError, OSError) as exc:
-            data, read_error = b"", f"reading the response failed: {_reason(exc)}"
-        finally:
-            response.close()  # never drain a huge body: drop the connection instead
-        body = data.decode("utf-8", errors="replace")[:RESPONSE_BODY_CHARS]
-        return Response(response.status, body, read_error, _ms(started), response.headers.get("Retry-After"))
-    finally:
-        pool.close()
-
-
-def _reason(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]
-
-
-def _ms(started: float) -> int:
-    return int((time.monotonic() - started) * 1000)
 
 
 # ------------------------------------------------------------------ operator views

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import binascii
 import json
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
@@ -95,8 +96,8 @@ def path_param(app: APIGatewayRestResolver, name: str, matched: str) -> str:
 def base_url(app: APIGatewayRestResolver) -> str:
     """Where this API is reachable from outside: PUBLIC_BASE_URL, else derived from the request.
 
-    On an execute-api host the stage is part of the path; on a custom domain or the local
-    sandbox it is not.
+    The host is the one the client used; the path is whatever came before the route in the
+    URL the client requested (see ``public_prefix``), so links keep a stage or base path.
     """
     configured = get_settings().public_base_url
     if configured:
@@ -104,6 +105,42 @@ def base_url(app: APIGatewayRestResolver) -> str:
     event = app.current_event
     host = event.headers.get("host") or event.request_context.domain_name or "localhost"
     proto = (event.headers.get("x-forwarded-proto") or "https").split(",")[0].strip()
-    if host.endswith(".amazonaws.com"):
-        return f"{proto}://{host}/{event.request_context.stage}"
-    return f"{proto}://{host}"
+    return f"{proto}://{host}{public_prefix(event.raw_event)}"
+
+
+def _segments(path: str) -> list[str]:
+    return [part for part in path.split("/") if part]
+
+
+def public_prefix(event: Mapping[str, Any]) -> str:
+    """The part of the requested URL path before the route: ``/dev``, a base path, or "".
+
+    API Gateway puts the path the client requested in ``requestContext.path`` (``/dev/...``
+    on an execute-api host, ``/{base path}/...`` on a custom domain, and ``/...`` at the root of
+    the local sandbox). The route (``resource``) takes its last segments; the rest is the
+    prefix. No host-name test, so execute-api hosts in every partition and custom domains are
+    treated alike.
+    """
+    resource = str(event.get("resource") or "")
+    requested = str((event.get("requestContext") or {}).get("path") or event.get("path") or "")
+    route_length = len(_segments(resource))
+    segments = _segments(requested)
+    if "+}" in resource or len(segments) < route_length:
+        return ""
+    return "".join(f"/{part}" for part in segments[: len(segments) - route_length])
+
+
+def routable(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with ``path`` cut to the route's own segments, for the resolver.
+
+    On a custom domain with a base path mapping, ``path`` carries the base path
+    (``/shop/checkout/inv_1`` for the route ``/checkout/{payment_id}``); the resolver routes on
+    ``path``, so it gets the route's part only. Other events are returned unchanged.
+    """
+    resource = str(event.get("resource") or "")
+    path = str(event.get("path") or "")
+    route_length = len(_segments(resource))
+    segments = _segments(path)
+    if "+}" in resource or not resource or len(segments) <= route_length:
+        return event
+    return {**event, "path": "/" + "/".join(segments[len(segments) - route_length :])}
