@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -170,3 +173,48 @@ def wait_for(condition: Any, timeout: float = 30, interval: float = 0.1) -> Any:
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+@dataclass(frozen=True)
+class DynamoDBRequest:
+    operation: str
+    table: str
+    index: str | None
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[list[DynamoDBRequest]]:
+    """Every request the product's DynamoDB client makes in the block, in order.
+
+    ``paysandbox.repository.dynamodb`` is the only client the product talks to DynamoDB with;
+    a test's own reads must stay outside the block."""
+    from paysandbox.repository import dynamodb
+
+    seen: list[DynamoDBRequest] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        seen.append(DynamoDBRequest(model.name, params.get("TableName", ""), params.get("IndexName")))
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.*", record)
+    try:
+        yield seen
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.*", record)
+
+
+@contextmanager
+def dynamodb_pages_of(size: int) -> Iterator[None]:
+    """Cut every Query of the product's DynamoDB client into pages of at most ``size`` items.
+
+    DynamoDB ends a page at 1 MB and hands back ``LastEvaluatedKey``; moto never does, so
+    code that forgets to follow it passes every test unless the pages are made small."""
+    from paysandbox.repository import dynamodb
+
+    def limit(params: dict[str, Any], **_: Any) -> None:
+        params["Limit"] = min(int(params.get("Limit", size)), size)
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.Query", limit)
+    try:
+        yield
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.Query", limit)
