@@ -150,3 +150,27 @@ def test_redeliver_errors(pipeline, merchant, operator):
     status, body, _ = on_payment(operator, "GET", "pay_nope", "/webhooks", headers=OPERATOR)
     assert status == 404
     assert pipeline.receive("WebhookRetryQueue") == []  # nothing was enqueued
+
+
+def test_a_retry_job_whose_event_retention_removed_is_dropped_quietly(pipeline, receiver: Receiver, merchant, operator):
+    """The first attempt failed; before the retry runs, the event's log items expire (TTL).
+    The job is consumed - not failed back to SQS to crash again until the DLQ - and nothing
+    is sent."""
+    import boto3
+
+    receiver.plan = lambda request, n: Reply(500)
+    pid = _paid(merchant, operator, receiver.url())
+    pipeline.pump_stream()
+    assert len(receiver.requests) == 1
+    logs = boto3.client("dynamodb")
+    for item in logs.query(
+        TableName="WebhookLogs",
+        KeyConditionExpression="payment_id = :p",
+        ExpressionAttributeValues={":p": {"S": pid}},
+    )["Items"]:
+        logs.delete_item(TableName="WebhookLogs", Key={"payment_id": item["payment_id"], "sk": item["sk"]})
+
+    assert pipeline.pump_retries() == 1  # asserts the sender reported no batch item failure
+
+    assert len(receiver.requests) == 1
+    assert pipeline.receive("WebhookRetryQueue") == [] and pipeline.dead_letters() == []
