@@ -568,7 +568,6 @@ def test_amount_formatting_follows_the_currency_minor_unit() -> None:
     assert checkout.format_amount(5, "EUR") == "0.05 EUR"
     assert checkout.format_amount(1500, "JPY") == "1,500 JPY"
     assert checkout.format_amount(1234, "KWD") == "1.234 KWD"
-    assert otp.MAX_ATTEMPTS == 3
 
 
 def test_an_unexpected_failure_is_a_500_page_that_logs_no_card_data(

@@ -174,6 +174,7 @@ BAD_REQUESTS = [
     ("missing fields", json.dumps({"amount": 100}), {}, 422, "validation_error"),
     ("huge reference", json.dumps(invoice_body(reference="r" * 10_000)), {}, 422, "validation_error"),
     ("null body fields", json.dumps(invoice_body(webhook_url=None)), {}, 422, "validation_error"),
+    ("bad customer e-mail", json.dumps(invoice_body(customer_email="not-an-address")), {}, 422, "validation_error"),
 ]
 
 
@@ -187,6 +188,15 @@ def test_bad_invoice_input_gets_a_clear_4xx_and_changes_nothing(
     assert body["error"]["message"]
     assert response_headers["Content-Type"] == "application/json"
     assert stored_payments() == []
+
+
+@pytest.mark.parametrize(
+    "media_type", ["application/json; charset=utf-8", "application/vnd.api+json", "Application/JSON"]
+)
+def test_json_media_types_are_accepted(merchant: Api, media_type: str) -> None:
+    status, body, _ = merchant.call("POST", "/api/create-invoice", invoice_body(), headers={"Content-Type": media_type})
+    assert status == 200, body
+    assert len(stored_payments()) == 1
 
 
 def test_base64_encoded_json_bodies_are_accepted(merchant: Api) -> None:
