@@ -12,6 +12,7 @@ import json
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -95,6 +96,28 @@ def running() -> Iterator[Callable[[Poller], Poller]]:
     for poller in started:
         poller.stop()
     assert not any(p.is_alive() for p in started), "a poller did not stop"
+
+
+@dataclass
+class Poll:
+    started: float  # time.monotonic() when the poll began
+    busy: bool  # whether it found work
+
+
+def record_polls(poller: Poller) -> list[Poll]:
+    """Count the poller's ticks (call before starting it): waiting for ticks, not sleeping,
+    means a stalled poller fails the test instead of passing it."""
+    polls: list[Poll] = []
+    poll_once = poller.poll_once
+
+    def counted() -> bool:
+        started = time.monotonic()
+        busy = poll_once()
+        polls.append(Poll(started, busy))
+        return busy
+
+    poller.poll_once = counted  # type: ignore[method-assign]
+    return polls
 
 
 def stream_event(**overrides: Any) -> dict[str, Any]:
@@ -215,10 +238,12 @@ def test_stream_poller_releases_the_iterators_it_is_done_with(emulator, stack, m
     poller = event_pollers(
         {"StreamFn": function}, stack, emulator, {}, release_iterator=lambda it: release_shard_iterator(REGION, it)
     )[0]
+    polls = record_polls(poller)
     running(poller)
     put(emulator, "a")
     wait_for(lambda: module.calls)
-    time.sleep(1.5)  # about six idle polls
+    seen = len(polls)
+    wait_for(lambda: sum(not p.busy for p in polls[seen:]) >= 6)  # six idle polls after the work
     # moto keeps every iterator it hands out unless told; the poller holds exactly one.
     assert len(dynamodbstreams_backends["123456789012"][REGION].shard_iterators) <= 1
 
@@ -292,10 +317,15 @@ def test_sqs_partial_batch_response_deletes_only_the_successes(emulator, stack, 
     emulator.sqs.send_message_batch(
         QueueUrl=stack.ref("Jobs"), Entries=[{"Id": b, "MessageBody": b} for b in ("a", "b", "c")]
     )
-    running(event_pollers({"QueueFn": function}, stack, emulator, {})[0])
+    poller = event_pollers({"QueueFn": function}, stack, emulator, {})[0]
+    polls = record_polls(poller)
+    running(poller)
 
     wait_for(lambda: sum(r["body"] == "b" for call in module.calls for r in call["Records"]) == 2)
-    time.sleep(1.5)  # longer than the visibility timeout: nothing else comes back
+    # Anything not deleted would be visible again after the visibility timeout (1 s): wait
+    # for an empty receive made after that.
+    visible_again = time.monotonic() + 1
+    wait_for(lambda: any(not p.busy and p.started > visible_again for p in polls))
     bodies = sorted(r["body"] for call in module.calls for r in call["Records"])
     assert bodies == ["a", "b", "b", "c"]
     attributes = emulator.sqs.get_queue_attributes(QueueUrl=stack.ref("Jobs"), AttributeNames=["All"])["Attributes"]
