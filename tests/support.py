@@ -6,10 +6,9 @@ import importlib.util
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox.apigw import LambdaContext, proxy_event
 
@@ -22,20 +21,27 @@ _handlers: dict[str, ModuleType] = {}
 def load_handler(function: str) -> ModuleType:
     """Import ``functions/<function>/app.py`` under a unique module name, once."""
     if function not in _handlers:
-        path = ROOT / "functions" / function / "app.py"
-        spec = importlib.util.spec_from_file_location(f"{function}_app", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _handlers[function] = module
+        _handlers[function] = another_container(function, "app")
     return _handlers[function]
+
+
+def another_container(function: str, label: str) -> ModuleType:
+    """A separate import of ``functions/<function>/app.py``: its own module state, as in a
+    second Lambda container (concurrent invocations never share one)."""
+    path = ROOT / "functions" / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"{function}_{label}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class Api:
     """Calls a handler the way API Gateway would and decodes the JSON answer."""
 
-    def __init__(self, function: str):
+    def __init__(self, function: str, container: ModuleType | None = None):
         self.function = function
+        self.container = container  # another_container(...); default: the one load_handler keeps
 
     def call(
         self,
@@ -60,7 +66,8 @@ class Api:
             resource=resource,
             path_parameters=path_parameters,
         )
-        response = load_handler(self.function).lambda_handler(event, LambdaContext(function_name=self.function))
+        handler = self.container or load_handler(self.function)
+        response = handler.lambda_handler(event, LambdaContext(function_name=self.function))
         headers_out = dict(response.get("headers") or {})
         for name, values in (response.get("multiValueHeaders") or {}).items():
             headers_out[name] = ", ".join(values)
@@ -175,8 +182,7 @@ def wait_for(condition: Any, timeout: float = 30, interval: float = 0.1) -> Any:
     raise AssertionError(f"condition not met within {timeout} s")
 
 
-@dataclass(frozen=True)
-class DynamoDBRequest:
+class DynamoDBRequest(NamedTuple):
     operation: str
     table: str
     index: str | None
