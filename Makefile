@@ -50,7 +50,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy layers/common/paysandbox sandbox
+	$(VENV)/bin/mypy layers/common/paysandbox sandbox functions
 
 template: setup validate
 	$(VENV)/bin/cfn-lint template.yaml
