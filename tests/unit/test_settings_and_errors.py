@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paysandbox.errors import BadRequest, Conflict, NotFound, PaySandboxError, Throttled, Unauthorized, ValidationFailed
+from paysandbox.errors import BadRequest, Conflict, NotFound, PaySandboxError, Unauthorized, ValidationFailed
 from paysandbox.settings import ConfigurationError, get_settings
 
 
@@ -69,7 +69,6 @@ def test_boolean_spellings(settings_env: pytest.MonkeyPatch) -> None:
         (NotFound, 404),
         (Conflict, 409),
         (ValidationFailed, 422),
-        (Throttled, 429),
     ],
 )
 def test_each_domain_error_has_its_status_and_the_one_shape(error: type[PaySandboxError], status: int) -> None:
