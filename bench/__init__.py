@@ -37,6 +37,8 @@ BENCH_ENV = {
     "SERVICE_AUTH_TOKEN": "bench-operator-token",
     "WEBHOOK_SECRET": "bench-webhook-secret",
     "ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
+    "PAYMENTS_TABLE": "Payments",
+    "WEBHOOK_LOGS_TABLE": "WebhookLogs",
 }
 # The fake AWS identity is forced; the rest only filled in, so that importing bench from the
 # test suite (tests/unit/test_bench_report.py) keeps the values tests/conftest.py set.

@@ -29,6 +29,8 @@ TEST_ENV = {
     "SERVICE_AUTH_TOKEN": "test-operator-token",
     "WEBHOOK_SECRET": "test-webhook-secret",
     "ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
+    "PAYMENTS_TABLE": "Payments",
+    "WEBHOOK_LOGS_TABLE": "WebhookLogs",
 }
 os.environ.update(TEST_ENV)
 for _leaked in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "PAYMENT_WEBHOOK_SECRET"):
