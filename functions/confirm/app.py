@@ -1,6 +1,9 @@
 """Operator API: confirm or fail payments, list them by status, read and redeliver their
 webhooks (bearer token required), and the operator console page (public HTML; its data
-calls need the token)."""
+calls need the token).
+
+The directory is called ``confirm`` by the design's naming; it serves every operator route.
+"""
 
 from __future__ import annotations
 

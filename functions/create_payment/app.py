@@ -1,4 +1,8 @@
-"""Merchant API: create invoices and v2 payments, read a payment's status, verify webhooks."""
+"""Merchant API: create invoices and v2 payments, read a payment's status, verify webhooks.
+
+The directory is called ``create_payment`` by the design's naming; it serves every merchant
+route, not only creation.
+"""
 
 from __future__ import annotations
 
