@@ -50,7 +50,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy layers/common/paysandbox sandbox functions
+	$(VENV)/bin/mypy layers/common/paysandbox sandbox functions harness
 
 template: setup validate
 	$(VENV)/bin/cfn-lint template.yaml

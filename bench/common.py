@@ -1,4 +1,4 @@
-"""Small helpers the benchmarks share: medians, quiet stdout, a fresh moto account."""
+"""Small helpers the benchmarks share: medians, quiet stdout, a fresh moto account (harness)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from typing import Any
 # moto must be imported before any layer module creates its module-level boto3 client, so
 # that client gets moto's stub handler (moto registers it with botocore on import).
 import moto  # noqa: F401
+
+# One fresh moto account for tests and benchmarks alike; imported from here by every figure.
+from harness.fake_aws import moto_account  # noqa: F401
 
 
 def median(values: list[float]) -> float:
@@ -57,23 +60,6 @@ def captured_stdout() -> Iterator[Captured]:
             os.dup2(saved, 1)
             os.close(saved)
             captured.bytes_written = os.fstat(sink.fileno()).st_size
-
-
-@contextmanager
-def moto_account() -> Iterator[Any]:
-    """A fresh mocked AWS account with the template's tables; yields a DynamoDB client."""
-    import boto3
-    from moto import mock_aws
-
-    from paysandbox.settings import get_settings
-    from sandbox.template import create_tables
-
-    get_settings.cache_clear()
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_tables(client)
-        yield client
-    get_settings.cache_clear()
 
 
 @contextmanager

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from harness.fake_aws import REAL_AWS_VARIABLES, fake_aws_environment
 from sandbox.environment import secret_values, secret_variables, shared_environment
 from sandbox.functions import functions as template_functions
 from sandbox.template import load_template, parameter_values
@@ -27,17 +28,12 @@ HOST = "127.0.0.1"
 
 # Every AWS client in this process (ours and the handlers') talks to the emulator.
 EMULATOR_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "sandbox",
-    "AWS_SECRET_ACCESS_KEY": "sandbox",
-    "AWS_REGION": REGION,
-    "AWS_DEFAULT_REGION": REGION,
-    # botocore routes DynamoDB (Streams) to account-scoped endpoints moto does not serve.
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    **fake_aws_environment(REGION, key="sandbox"),
     # No X-Ray daemon and no CloudWatch here: keep the tracer and metrics quiet.
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
-CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE")
+CLEARED_VARIABLES = REAL_AWS_VARIABLES  # AWS_ENDPOINT_URL is then set to the emulator
 
 
 class PortTaken(RuntimeError):
