@@ -11,17 +11,14 @@ the advanced clock) whether to run the attempt or hop it forward.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
+from harness.receiver import Received, Receiver
 from sandbox.apigw import LambdaContext
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import sqs_messages_to_event, stream_records_to_event
@@ -73,90 +70,10 @@ def sender_filters() -> list[str]:
 # ------------------------------------------------------------------ the receiver
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    answered: int | None = None
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b"ok"
-    headers: dict[str, str] = field(default_factory=dict)
-    sleep: float = 0.0
-
-
-class Receiver:
-    """A real HTTP server on 127.0.0.1. ``plan(request, n)`` decides each reply (n counts
-    requests to that path, from 1). Every request is recorded."""
-
-    def __init__(self, tls: tuple[str, str] | None = None) -> None:
-        self.requests: list[Received] = []
-        self.plan: Callable[[Received, int], Reply] = lambda request, n: Reply()
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                request = Received(self.path, dict(self.headers.items()), self.rfile.read(length))
-                with receiver._lock:
-                    receiver.requests.append(request)
-                    n = sum(1 for r in receiver.requests if r.path == request.path)
-                reply = receiver.plan(request, n)
-                request.answered = reply.status
-                if reply.sleep:
-                    time.sleep(reply.sleep)
-                try:
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(reply.body)))
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    self.wfile.write(reply.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the sender stops reading huge bodies on purpose
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        if tls:  # (certificate file, key file): serve HTTPS
-            import ssl
-
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with Receiver() as server:
+        yield server
 
 
 # ------------------------------------------------------------------ the pipeline

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from tests.integration.conftest import Pipeline, Receiver
+from harness.receiver import Receiver
+from tests.integration.conftest import Pipeline
 from tests.support import Api, v2_body
 
 CLOUD_TOKEN = "token-from-secrets-manager"

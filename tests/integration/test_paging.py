@@ -7,10 +7,11 @@ after the first one.
 
 from __future__ import annotations
 
+from harness.receiver import Receiver, Reply
 from paysandbox import clock, expiry
 from paysandbox.repository import payments as store
 from sandbox.apigw import LambdaContext
-from tests.integration.conftest import Pipeline, Receiver, Reply
+from tests.integration.conftest import Pipeline
 from tests.support import OPERATOR, Api, dynamodb_pages_of, load_handler, on_payment, v2_body, view_of
 
 

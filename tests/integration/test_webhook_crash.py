@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from harness.receiver import Receiver
 from paysandbox import deliveries, payments
 from paysandbox.repository import deliveries as store
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import stream_records_to_event
-from tests.integration.conftest import Pipeline, Receiver, assert_signed
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, v2_body
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import Pipeline, Receiver, Reply, assert_signed, closed_port
+from harness.receiver import Receiver, Reply, closed_port
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, on_payment, v2_body, view_of
 
 

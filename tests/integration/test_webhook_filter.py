@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import boto3
 
+from harness.receiver import Receiver
 from paysandbox import deliveries, expiry, payments
 from paysandbox.states import Status
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import stream_records_to_event
-from tests.integration.conftest import Pipeline, Receiver
+from tests.integration.conftest import Pipeline
 from tests.support import OPERATOR, v2_body
 
 

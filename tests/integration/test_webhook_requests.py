@@ -10,12 +10,13 @@ from typing import Any
 import boto3
 import pytest
 
+from harness.receiver import Receiver, Reply
 from paysandbox import deliveries, payments
 from paysandbox.repository import deliveries as store
 from paysandbox.states import Status
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import stream_records_to_event
-from tests.integration.conftest import Pipeline, Receiver, Reply, assert_signed
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, dynamodb_requests, on_payment, v2_body
 
 PID = "pay_tx-1001"

@@ -10,8 +10,9 @@ import ipaddress
 
 import pytest
 
+from harness.receiver import Receiver
 from paysandbox import targets
-from tests.integration.conftest import Pipeline, Receiver, assert_signed
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, invoice_body, on_payment, v2_body
 
 
