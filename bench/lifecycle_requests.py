@@ -53,6 +53,7 @@ from bench.common import captured_stdout, median, moto_account
 from bench.ddb_counter import DynamoDBCounter, attach_counter, item_size
 from bench.report import Figure
 from harness.receiver import Receiver
+from harness.streams import StreamReader
 
 NUMBER = 3
 NAME = "DynamoDB requests per full checkout lifecycle"
@@ -276,7 +277,7 @@ class LambdaStreamPoller:
         self.arn = admin.describe_table(TableName="Payments")["Table"]["LatestStreamArn"]
         events = load_template()["Resources"]["WebhookSenderFunction"]["Properties"]["Events"]
         self.filters = [f["Pattern"] for f in events["PaymentsStream"]["Properties"]["FilterCriteria"]["Filters"]]
-        self.iterators: dict[str, str] = {}
+        self.reader = StreamReader(self.streams, self.arn)
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[model.name] += 1
@@ -286,19 +287,7 @@ class LambdaStreamPoller:
         from sandbox.event_filter import matches_any
         from sandbox.lambda_events import stream_records_to_event
 
-        shards = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
-        records: list[dict[str, Any]] = []
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            iterator = (
-                self.iterators.get(shard_id)
-                or self.streams.get_shard_iterator(
-                    StreamArn=self.arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            )
-            response = self.streams.get_records(ShardIterator=iterator)
-            records.extend(response["Records"])
-            self.iterators[shard_id] = response["NextShardIterator"]
+        records = self.reader.poll()
         event = stream_records_to_event(records, self.arn)
         return [r for r in event["Records"] if matches_any(self.filters, r)], len(records)
 

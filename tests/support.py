@@ -140,20 +140,9 @@ def view_of(merchant: Api, payment_id: str) -> dict[str, Any]:
 
 def stream_records(table: str = "Payments") -> list[dict[str, Any]]:
     """Every record so far on the table's stream, read with moto's real GetRecords."""
-    import boto3
+    from harness.streams import StreamReader
 
-    arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    streams = boto3.client("dynamodbstreams")
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records.extend(page["Records"])
-            iterator = page.get("NextShardIterator") if page["Records"] else None
-    return records
+    return StreamReader.of_table(table).read_all()
 
 
 def terminal_transitions(payment_id: str) -> list[str]:

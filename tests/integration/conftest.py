@@ -19,6 +19,7 @@ import boto3
 import pytest
 
 from harness.receiver import Received, Receiver
+from harness.streams import StreamReader
 from sandbox.apigw import LambdaContext
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import sqs_messages_to_event, stream_records_to_event
@@ -104,11 +105,10 @@ class Pipeline:
         self.visible_at: dict[str, float] = {}  # message id -> when SQS would have shown it
         self.sender = load_handler("webhook_sender")
         self.dynamodb = boto3.client("dynamodb")
-        self.streams = boto3.client("dynamodbstreams")
         self.sqs = boto3.client("sqs")
-        self.stream_arn = self.dynamodb.describe_table(TableName="Payments")["Table"]["LatestStreamArn"]
+        self.stream = StreamReader.of_table("Payments", self.dynamodb)
+        self.stream_arn = self.stream.stream_arn
         self.filters = sender_filters()
-        self._iterators: dict[str, str] = {}
         self.stream_invocations = 0
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -117,20 +117,7 @@ class Pipeline:
 
     def read_stream(self) -> list[dict[str, Any]]:
         """New records from moto's stream (real get_records), every shard."""
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
-        records: list[dict[str, Any]] = []
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            iterator = (
-                self._iterators.get(shard_id)
-                or self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            )
-            response = self.streams.get_records(ShardIterator=iterator)
-            records.extend(response["Records"])
-            self._iterators[shard_id] = response["NextShardIterator"]
-        return records
+        return self.stream.poll()
 
     def pump_stream(self, *, duplicate: bool = False, batch_size: int = 5) -> list[dict[str, Any]]:
         """Feed new stream records that pass the template's filter to the sender, in batches."""
