@@ -8,7 +8,6 @@ modules are imported (Powertools and the settings read it at import / first use)
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import socket
@@ -19,9 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.fake_aws import REAL_AWS_VARIABLES, fake_aws_environment
-from sandbox.environment import secret_values, secret_variables, shared_environment
-from sandbox.functions import functions as template_functions
-from sandbox.template import load_template, parameter_values
+from sandbox.environment import shared_environment
 
 REGION = "us-east-1"
 HOST = "127.0.0.1"
@@ -46,11 +43,6 @@ class Clients:
     dynamodbstreams: Any
     sqs: Any
     secretsmanager: Any
-
-
-def whsec(secret: str) -> str:
-    """The Standard Webhooks form of a secret whose UTF-8 bytes are the HMAC key."""
-    return "whsec_" + base64.b64encode(secret.encode()).decode()
 
 
 def _port(name: str, default: int) -> int:
@@ -104,21 +96,15 @@ def main() -> int:
 
     import boto3
 
+    from sandbox.deployment import deploy_template
     from sandbox.emulator import release_shard_iterator
     from sandbox.emulator import start as start_emulator
     from sandbox.gateway import Gateway, api_routes
     from sandbox.pollers import Poller, event_pollers
-    from sandbox.stack import deploy
 
     class LoggingGateway(Gateway):
         def log_request(self, line: str) -> None:  # one line per request, like sam local
             print(f"[api] {line}", flush=True)
-
-    template = load_template()
-    functions = template_functions(template)
-    parameters = parameter_values(template)
-    secret_vars = secret_variables(functions, template, parameters)
-    secrets, generated = secret_values(secret_vars, os.environ)
 
     emulator = start_emulator(HOST, emulator_port)
     gateway: Gateway | None = None
@@ -126,15 +112,9 @@ def main() -> int:
     try:
         session = boto3.session.Session()
         clients = Clients(*(session.client(s) for s in ("dynamodb", "dynamodbstreams", "sqs", "secretsmanager")))
-        stack = deploy(
-            template,
-            clients.dynamodb,
-            clients.sqs,
-            clients.secretsmanager,
-            region=REGION,
-            parameters=parameters,
-            secret_values=secrets,
-        )
+        deployment = deploy_template(clients, REGION, os.environ)
+        functions, stack = deployment.functions, deployment.stack
+        secret_vars, generated = deployment.secret_variables, deployment.generated
         os.environ.update(shared_environment(functions, stack, os.environ, secret_vars))
         # The template declares AWS_ENDPOINT_URL empty (for sam local's env.json); here it is ours.
         os.environ["AWS_ENDPOINT_URL"] = endpoint
@@ -176,6 +156,8 @@ def _print_banner(
     pollers: list[Any],
     seconds: float,
 ) -> None:
+    from paysandbox.signatures import whsec  # the layer is on sys.path once the handlers are loaded
+
     token = next((secrets[s] for s, v in secret_vars.items() if v == "SERVICE_AUTH_TOKEN"), "")
     webhook = next((secrets[s] for s, v in secret_vars.items() if v == "WEBHOOK_SECRET"), "")
     note = " (generated; set {} to choose your own)"

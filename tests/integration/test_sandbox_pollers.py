@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
+from sandbox.deployment import deploy_template
 from sandbox.functions import Function
 from sandbox.pollers import Poller, SchedulePoller, SqsPoller, StreamPoller, event_pollers
-from sandbox.stack import Stack, deploy
+from sandbox.stack import Stack
 from tests.integration.emulator import REGION, _emulator_server, emulator  # noqa: F401  (fixtures)
 from tests.support import wait_for
 
@@ -61,15 +62,7 @@ TEMPLATE: dict[str, Any] = {
 
 @pytest.fixture
 def stack(emulator: SimpleNamespace) -> Stack:  # noqa: F811
-    return deploy(
-        TEMPLATE,
-        emulator.dynamodb,
-        emulator.sqs,
-        emulator.secretsmanager,
-        region=REGION,
-        parameters={},
-        secret_values={},
-    )
+    return deploy_template(emulator, REGION, {}, TEMPLATE).stack
 
 
 @pytest.fixture
