@@ -14,6 +14,7 @@ from sandbox.apigw import LambdaContext, proxy_event
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR = {"Authorization": "Bearer test-operator-token"}
+EXPIRER_RULE = "arn:aws:events:eu-west-1:123456789012:rule/ExpirerFunctionEveryMinute"
 
 _handlers: dict[str, ModuleType] = {}
 

@@ -10,7 +10,17 @@ from paysandbox import clock, expiry, payments
 from paysandbox.repository import payments as store
 from paysandbox.states import Status
 from sandbox.apigw import LambdaContext
-from tests.support import Api, dynamodb_requests, load_handler, stored_payments, terminal_transitions, v2_body, view_of
+from sandbox.lambda_events import scheduled_event
+from tests.support import (
+    EXPIRER_RULE,
+    Api,
+    dynamodb_requests,
+    load_handler,
+    stored_payments,
+    terminal_transitions,
+    v2_body,
+    view_of,
+)
 
 
 def _create(merchant: Api, tx_id: str) -> str:
@@ -24,9 +34,7 @@ def _make_due(payment_id: str, status: str = "pending") -> None:
 
 def _run_expirer(timeout_seconds: float = 60) -> dict[str, Any]:
     context = LambdaContext(function_name="ExpirerFunction", timeout_seconds=timeout_seconds)
-    return dict(
-        load_handler("expirer").lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, context)
-    )
+    return dict(load_handler("expirer").lambda_handler(scheduled_event(EXPIRER_RULE), context))
 
 
 def test_only_due_open_payments_are_expired(merchant: Api) -> None:

@@ -11,8 +11,9 @@ from harness.receiver import Receiver, Reply
 from paysandbox import clock, expiry
 from paysandbox.repository import payments as store
 from sandbox.apigw import LambdaContext
+from sandbox.lambda_events import scheduled_event
 from tests.integration.conftest import Pipeline
-from tests.support import OPERATOR, Api, dynamodb_pages_of, load_handler, on_payment, v2_body, view_of
+from tests.support import EXPIRER_RULE, OPERATOR, Api, dynamodb_pages_of, load_handler, on_payment, v2_body, view_of
 
 
 def _due_payments(merchant: Api, count: int) -> list[str]:
@@ -30,7 +31,7 @@ def test_the_expirer_expires_due_payments_beyond_the_first_page(merchant: Api) -
     context = LambdaContext(function_name="ExpirerFunction", timeout_seconds=60)
 
     with dynamodb_pages_of(2):
-        result = load_handler("expirer").lambda_handler({"source": "aws.events"}, context)
+        result = load_handler("expirer").lambda_handler(scheduled_event(EXPIRER_RULE), context)
 
     assert result == {"expired": 5, "lost_races": 0, "complete": True}
     assert {view_of(merchant, i)["status"] for i in ids} == {"PAYMENT_EXPIRED"}
