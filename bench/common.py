@@ -67,7 +67,7 @@ def local_sandbox(**env: str) -> Iterator[Any]:
     """``python -m sandbox`` started as a user would (a subprocess on free 127.0.0.1 ports),
     stopped with SIGTERM at the end, also when the benchmark fails.
 
-    Start-up and readiness come from tests/browser/sandbox_process.py (the end-to-end tests'
+    Start-up and readiness come from harness/sandbox_process.py (the end-to-end tests'
     launcher), so benchmarks and tests run the sandbox the same way. A sandbox that does not
     exit 0 on SIGTERM fails the benchmark; when the benchmark itself failed, the end of the
     sandbox's log is printed to stderr instead, as it usually says why.
@@ -76,7 +76,7 @@ def local_sandbox(**env: str) -> Iterator[Any]:
     import sys
     from pathlib import Path
 
-    from tests.browser.sandbox_process import start_sandbox
+    from harness.sandbox_process import start_sandbox
 
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as folder:
         sandbox = start_sandbox(Path(folder), **env)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from harness.sandbox_process import Sandbox, start_sandbox
 from sandbox.functions import functions
 from sandbox.gateway import Gateway, api_routes
 
@@ -84,3 +85,21 @@ def page(browser: Any) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path: Path) -> Iterator[Any]:
+    """``start(**env)`` starts ``python -m sandbox`` (harness.sandbox_process); any still running
+    at the end is killed (the test failed)."""
+    started: list[Sandbox] = []
+
+    def start(**env: str) -> Sandbox:
+        sandbox = start_sandbox(tmp_path, **env)
+        started.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        if sandbox.process.poll() is None:
+            sandbox.process.kill()
+            sandbox.process.wait()

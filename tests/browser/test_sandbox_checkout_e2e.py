@@ -20,11 +20,10 @@ from playwright.sync_api import Browser, expect
 from standardwebhooks import Webhook
 
 from harness.receiver import Received, Receiver, Reply
-from tests.browser.sandbox_process import (
+from harness.sandbox_process import (
     SECRET,
     TOKEN,
     Sandbox,
-    sandbox_factory,  # noqa: F401  (fixture)
 )
 from tests.support import wait_for
 
@@ -69,7 +68,7 @@ def verify_every_scheme(delivery: Received, whsec: str) -> dict[str, Any]:
 
 
 def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
-    sandbox_factory,  # noqa: F811
+    sandbox_factory,
     receiver: Receiver,
     browser: Browser,
 ) -> None:
