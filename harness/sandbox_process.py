@@ -24,6 +24,7 @@ SECRET = "e2e-webhook-secret"
 
 
 def free_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

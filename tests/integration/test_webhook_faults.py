@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.receiver import Receiver, Reply, closed_port
+from harness.receiver import Receiver, Reply
+from harness.sandbox_process import free_port
 from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, on_payment, v2_body, view_of
 
@@ -113,7 +114,7 @@ def test_huge_response_body_is_read_bounded(pipeline, receiver: Receiver, mercha
 
 def test_connection_refused_is_retried(pipeline, receiver: Receiver, merchant, operator, settings_env):
     settings_env.setenv("WEBHOOK_MAX_ATTEMPTS", "2")
-    pid = _paid(merchant, operator, f"http://127.0.0.1:{closed_port()}/hook")
+    pid = _paid(merchant, operator, f"http://127.0.0.1:{free_port()}/hook")  # nothing listens there
     pipeline.run()
     log = _log(operator, pid)
     assert len(log) == 2 and all(e["response_status"] is None for e in log)
