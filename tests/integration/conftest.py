@@ -119,10 +119,15 @@ class Pipeline:
         """New records from moto's stream (real get_records), every shard."""
         return self.stream.poll()
 
+    def next_batch(self) -> dict[str, Any]:
+        """New stream records that pass the template's filter, as the event Lambda would hand
+        the sender (not invoked)."""
+        event = stream_records_to_event(self.read_stream(), self.stream_arn)
+        return {"Records": [r for r in event["Records"] if matches_any(self.filters, r)]}
+
     def pump_stream(self, *, duplicate: bool = False, batch_size: int = 5) -> list[dict[str, Any]]:
         """Feed new stream records that pass the template's filter to the sender, in batches."""
-        event = stream_records_to_event(self.read_stream(), self.stream_arn)
-        passing = [r for r in event["Records"] if matches_any(self.filters, r)]
+        passing = self.next_batch()["Records"]
         for start in range(0, len(passing), batch_size):
             batch = {"Records": passing[start : start + batch_size]}
             for _ in range(2 if duplicate else 1):

@@ -133,6 +133,12 @@ def ids_of(event: dict[str, Any]) -> list[str]:
     return [r["dynamodb"]["Keys"]["id"]["S"] for r in event["Records"]]
 
 
+def crash_on_poison(event: dict[str, Any]) -> None:
+    """A handler bug that only the record "poison" triggers."""
+    if "poison" in ids_of(event):
+        raise RuntimeError("handler bug")
+
+
 def test_stream_batch_failure_is_retried_from_the_failed_record(emulator, stack, make_function, running) -> None:  # noqa: F811
     function, module = make_function("StreamFn", {"Stream": stream_event()})
     failures_left = {"c": 2}
@@ -171,11 +177,6 @@ def test_stream_handler_error_exhausts_retries_then_goes_to_the_failure_destinat
         DestinationConfig={"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailures", "Arn"]}}},
     )
     function, module = make_function("StreamFn", {"Stream": event})
-
-    def crash_on_poison(event: dict[str, Any]) -> None:
-        if "poison" in ids_of(event):
-            raise RuntimeError("handler bug")
-
     module.behaviour = crash_on_poison
     put(emulator, "poison")
     running(event_pollers({"StreamFn": function}, stack, emulator, {})[0])
@@ -198,11 +199,6 @@ def test_stream_bisects_a_crashing_batch_down_to_the_poison_record(emulator, sta
         DestinationConfig={"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailures", "Arn"]}}},
     )
     function, module = make_function("StreamFn", {"Stream": event})
-
-    def crash_on_poison(event: dict[str, Any]) -> None:
-        if "poison" in ids_of(event):
-            raise RuntimeError("handler bug")
-
     module.behaviour = crash_on_poison
     put(emulator, "a", "b", "poison", "d")
     running(event_pollers({"StreamFn": function}, stack, emulator, {})[0])

@@ -14,8 +14,6 @@ from harness.receiver import Receiver, Reply
 from paysandbox import deliveries, payments
 from paysandbox.repository import deliveries as store
 from paysandbox.states import Status
-from sandbox.event_filter import matches_any
-from sandbox.lambda_events import stream_records_to_event
 from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, dynamodb_requests, on_payment, v2_body
 
@@ -26,8 +24,7 @@ def _paid_batch(pipeline: Pipeline, merchant, operator, url: str) -> dict[str, A
     """The stream batch Lambda hands the sender for one confirmed payment."""
     assert merchant.call("POST", "/api/v2/payments", v2_body(callback_url=url))[0] == 200
     assert operator.call("POST", "/api/v2/confirm-payment", {"payment_id": PID}, headers=OPERATOR)[0] == 200
-    records = stream_records_to_event(pipeline.read_stream(), pipeline.stream_arn)["Records"]
-    batch = {"Records": [r for r in records if matches_any(pipeline.filters, r)]}
+    batch = pipeline.next_batch()
     assert len(batch["Records"]) == 1
     return batch
 
