@@ -269,14 +269,13 @@ class LambdaStreamPoller:
     def __init__(self, admin: Any) -> None:
         import boto3
 
-        from sandbox.template import load_template
+        from sandbox.template import filter_patterns
 
         self.streams = boto3.client("dynamodbstreams")
         self.calls: Counter[str] = Counter()
         self.streams.meta.events.register("after-call.dynamodb-streams.*", self._count)
         self.arn = admin.describe_table(TableName="Payments")["Table"]["LatestStreamArn"]
-        events = load_template()["Resources"]["WebhookSenderFunction"]["Properties"]["Events"]
-        self.filters = [f["Pattern"] for f in events["PaymentsStream"]["Properties"]["FilterCriteria"]["Filters"]]
+        self.filters = filter_patterns("WebhookSenderFunction", "PaymentsStream")
         self.reader = StreamReader(self.streams, self.arn)
 
     def _count(self, model: Any, **_: Any) -> None:

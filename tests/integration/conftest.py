@@ -23,7 +23,7 @@ from harness.streams import StreamReader
 from sandbox.apigw import LambdaContext
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import sqs_messages_to_event, stream_records_to_event
-from sandbox.template import load_template, resources_of_type
+from sandbox.template import filter_patterns, resources_of_type
 from tests.support import load_handler
 
 SECRET = "test-webhook-secret"
@@ -60,12 +60,6 @@ def create_queues(sqs: Any) -> dict[str, dict[str, str]]:
     for name in queues:
         make(name)
     return created
-
-
-def sender_filters() -> list[str]:
-    """The FilterCriteria patterns of the sender's stream event, as written in the template."""
-    events = load_template()["Resources"]["WebhookSenderFunction"]["Properties"]["Events"]
-    return [f["Pattern"] for f in events["PaymentsStream"]["Properties"]["FilterCriteria"]["Filters"]]
 
 
 # ------------------------------------------------------------------ the receiver
@@ -108,7 +102,7 @@ class Pipeline:
         self.sqs = boto3.client("sqs")
         self.stream = StreamReader.of_table("Payments", self.dynamodb)
         self.stream_arn = self.stream.stream_arn
-        self.filters = sender_filters()
+        self.filters = filter_patterns("WebhookSenderFunction", "PaymentsStream")
         self.stream_invocations = 0
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
