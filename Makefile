@@ -60,7 +60,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy layers/common/paysandbox sandbox
+	$(VENV)/bin/mypy layers/common/paysandbox sandbox functions harness
 
 template: setup validate
 	$(VENV)/bin/cfn-lint --include-checks I -- template.yaml

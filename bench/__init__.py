@@ -20,28 +20,16 @@ for _path in (str(ROOT), str(LAYER)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-FAKE_AWS_ENV = {
-    "AWS_DEFAULT_REGION": "eu-west-1",
-    "AWS_REGION": "eu-west-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    # botocore 1.44 routes DynamoDB Streams to an account-scoped endpoint moto does not serve.
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-}
+from harness.fake_aws import fake_aws_environment, handler_environment, use_fake_aws  # noqa: E402
+
+FAKE_AWS_ENV = fake_aws_environment()
 BENCH_ENV = {
     **FAKE_AWS_ENV,
-    "POWERTOOLS_SERVICE_NAME": "paysandbox-bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "PaySandboxBench",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "SERVICE_AUTH_TOKEN": "bench-operator-token",
-    "WEBHOOK_SECRET": "bench-webhook-secret",
-    "ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
+    **handler_environment("paysandbox-bench", "bench-operator-token", "bench-webhook-secret"),
 }
 # The fake AWS identity is forced; the rest only filled in, so that importing bench from the
 # test suite (tests/unit/test_bench_report.py) keeps the values tests/conftest.py set.
-os.environ.update(FAKE_AWS_ENV)
+use_fake_aws(FAKE_AWS_ENV)
 for _name, _value in BENCH_ENV.items():
     os.environ.setdefault(_name, _value)
-for _leaked in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "PAYMENT_WEBHOOK_SECRET"):
-    os.environ.pop(_leaked, None)
+os.environ.pop("PAYMENT_WEBHOOK_SECRET", None)

@@ -1,4 +1,4 @@
-"""Small helpers the benchmarks share: medians, quiet stdout, a fresh moto account."""
+"""Small helpers the benchmarks share: medians, quiet stdout, a fresh moto account (harness)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from typing import Any
 # moto must be imported before any layer module creates its module-level boto3 client, so
 # that client gets moto's stub handler (moto registers it with botocore on import).
 import moto  # noqa: F401
+
+# One fresh moto account for tests and benchmarks alike; imported from here by every figure.
+from harness.fake_aws import moto_account  # noqa: F401
 
 
 def median(values: list[float]) -> float:
@@ -60,28 +63,11 @@ def captured_stdout() -> Iterator[Captured]:
 
 
 @contextmanager
-def moto_account() -> Iterator[Any]:
-    """A fresh mocked AWS account with the template's tables; yields a DynamoDB client."""
-    import boto3
-    from moto import mock_aws
-
-    from paysandbox.settings import get_settings
-    from sandbox.template import create_tables
-
-    get_settings.cache_clear()
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_tables(client)
-        yield client
-    get_settings.cache_clear()
-
-
-@contextmanager
 def local_sandbox(**env: str) -> Iterator[Any]:
     """``python -m sandbox`` started as a user would (a subprocess on free 127.0.0.1 ports),
     stopped with SIGTERM at the end, also when the benchmark fails.
 
-    Start-up and readiness come from tests/browser/sandbox_process.py (the end-to-end tests'
+    Start-up and readiness come from harness/sandbox_process.py (the end-to-end tests'
     launcher), so benchmarks and tests run the sandbox the same way. A sandbox that does not
     exit 0 on SIGTERM fails the benchmark; when the benchmark itself failed, the end of the
     sandbox's log is printed to stderr instead, as it usually says why.
@@ -90,7 +76,7 @@ def local_sandbox(**env: str) -> Iterator[Any]:
     import sys
     from pathlib import Path
 
-    from tests.browser.sandbox_process import start_sandbox
+    from harness.sandbox_process import start_sandbox
 
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as folder:
         sandbox = start_sandbox(Path(folder), **env)

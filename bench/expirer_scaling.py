@@ -20,6 +20,7 @@ from typing import Any
 from bench.common import captured_stdout, moto_account
 from bench.ddb_counter import attach_counter
 from bench.report import Figure
+from sandbox import lambda_events
 
 NUMBER = 4
 NAME = "expirer scaling, items read by one run"
@@ -85,19 +86,12 @@ def seed(client: Any, settled: int, now: float) -> tuple[list[str], list[str]]:
     return due, fresh
 
 
+EXPIRER_RULE = "arn:aws:events:eu-west-1:123456789012:rule/ExpirerEveryMinute"
+
+
 def scheduled_event() -> dict[str, Any]:
-    """The event EventBridge hands a scheduled function."""
-    return {
-        "version": "0",
-        "id": secrets.token_hex(16),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "region": "eu-west-1",
-        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/ExpirerEveryMinute"],
-        "detail": {},
-    }
+    """The event EventBridge hands the expirer's schedule (built as the sandbox builds it)."""
+    return lambda_events.scheduled_event(EXPIRER_RULE)
 
 
 def one_size(settled: int) -> dict[str, Any]:

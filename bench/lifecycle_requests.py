@@ -41,19 +41,19 @@ import os
 import re
 import secrets
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
 from bench.common import captured_stdout, median, moto_account
 from bench.ddb_counter import DynamoDBCounter, attach_counter, item_size
 from bench.report import Figure
+from harness.receiver import Receiver
+from harness.streams import StreamReader
 
 NUMBER = 3
 NAME = "DynamoDB requests per full checkout lifecycle"
@@ -68,37 +68,6 @@ KINDS = ("reads", "writes", "queries", "scans")
 
 
 # ---------------------------------------------------------------- the merchant's receiver
-
-
-class Receiver:
-    """A real HTTP server on 127.0.0.1 answering 200 to every POST; records each one."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.append((dict(self.headers.items()), body))
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def x_signature_valid(secret: str, headers: dict[str, str], raw: bytes) -> bool:
@@ -300,15 +269,14 @@ class LambdaStreamPoller:
     def __init__(self, admin: Any) -> None:
         import boto3
 
-        from sandbox.template import load_template
+        from sandbox.template import filter_patterns
 
         self.streams = boto3.client("dynamodbstreams")
         self.calls: Counter[str] = Counter()
         self.streams.meta.events.register("after-call.dynamodb-streams.*", self._count)
         self.arn = admin.describe_table(TableName="Payments")["Table"]["LatestStreamArn"]
-        events = load_template()["Resources"]["WebhookSenderFunction"]["Properties"]["Events"]
-        self.filters = [f["Pattern"] for f in events["PaymentsStream"]["Properties"]["FilterCriteria"]["Filters"]]
-        self.iterators: dict[str, str] = {}
+        self.filters = filter_patterns("WebhookSenderFunction", "PaymentsStream")
+        self.reader = StreamReader(self.streams, self.arn)
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[model.name] += 1
@@ -318,19 +286,7 @@ class LambdaStreamPoller:
         from sandbox.event_filter import matches_any
         from sandbox.lambda_events import stream_records_to_event
 
-        shards = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
-        records: list[dict[str, Any]] = []
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            iterator = (
-                self.iterators.get(shard_id)
-                or self.streams.get_shard_iterator(
-                    StreamArn=self.arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            )
-            response = self.streams.get_records(ShardIterator=iterator)
-            records.extend(response["Records"])
-            self.iterators[shard_id] = response["NextShardIterator"]
+        records = self.reader.poll()
         event = stream_records_to_event(records, self.arn)
         return [r for r in event["Records"] if matches_any(self.filters, r)], len(records)
 
@@ -438,7 +394,9 @@ class Bench:
         payment = item["Item"]
         if payment["status"]["S"] != "paid":
             raise RuntimeError(f"payment ended {payment['status']['S']!r}, not paid")
-        hooks = [(h, b) for h, b in self.receiver.received if json.loads(b).get("payment_id") == payment_id]
+        hooks = [
+            (r.headers, r.body) for r in self.receiver.requests if json.loads(r.body).get("payment_id") == payment_id
+        ]
         if len(hooks) != 1:
             raise RuntimeError(f"the receiver got {len(hooks)} webhooks for the payment, not exactly 1")
         headers, raw = hooks[0]

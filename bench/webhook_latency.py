@@ -35,11 +35,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bench.common import local_sandbox, percentile
 from bench.report import Figure
+from harness.receiver import Received, Receiver, Reply
 from sandbox.pollers import IDLE_WAIT_SECONDS as POLL_INTERVAL_SECONDS
 
 NUMBER = 5
@@ -64,35 +64,16 @@ class Arrival:
     event: str
 
 
-class Receiver:
-    """A merchant's webhook endpoint: records every arrival per payment_id and answers 200."""
+class Arrivals:
+    """What a merchant's webhook endpoint saw, per payment_id; ``serving()`` puts it behind
+    the harness receiver (a real HTTP server on 127.0.0.1 answering 200)."""
 
     def __init__(self, secret: str):
         self.secret = secret
         self.arrivals: dict[str, list[Arrival]] = {}
         self.unreadable = 0  # bodies that were not JSON with a payment_id
+        self.url = ""  # set while serving
         self._changed = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                at = time.perf_counter()
-                receiver.record(at, body, self.headers.get("X-Signature", ""))
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep the bench output clean
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/webhooks"
 
     def record(self, at: float, body: bytes, signature: str) -> None:
         try:
@@ -119,18 +100,18 @@ class Receiver:
                 self._changed.wait(left)
 
     @contextmanager
-    def serving(self) -> Iterator[Receiver]:
-        thread = threading.Thread(target=self.server.serve_forever, name="webhook-receiver", daemon=True)
-        thread.start()
-        try:
+    def serving(self) -> Iterator[Arrivals]:
+        with Receiver() as http:
+            http.plan = self._answer
+            self.url = http.url("/webhooks")
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
-            thread.join(5)
+
+    def _answer(self, request: Received, n: int) -> Reply:
+        self.record(request.at, request.body, request.headers.get("X-Signature", ""))
+        return Reply(200)
 
 
-def check_each_arrived_once(receiver: Receiver, confirmed: dict[str, float]) -> None:
+def check_each_arrived_once(receiver: Arrivals, confirmed: dict[str, float]) -> None:
     """Raise unless every confirmed payment's webhook arrived exactly once, verified, and nothing else came."""
     missing = sorted(set(confirmed) - receiver.arrivals.keys())
     unexpected = sorted(receiver.arrivals.keys() - set(confirmed))
@@ -195,7 +176,7 @@ def confirm(sandbox: Any, payment_id: str, token: str) -> float:
     return answered
 
 
-def latencies_ms(receiver: Receiver, confirmed: dict[str, float]) -> list[float]:
+def latencies_ms(receiver: Arrivals, confirmed: dict[str, float]) -> list[float]:
     return [(receiver.arrivals[p][0].at - answered) * 1000 for p, answered in confirmed.items()]
 
 
@@ -212,7 +193,7 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
     run_id = secrets.token_hex(4)  # tx_ids unique per run, though every run starts a fresh sandbox
     pace = random.Random(NUMBER)  # the same think times every run
     token, secret = secrets.token_urlsafe(16), secrets.token_urlsafe(16)  # the sandbox's, for this run
-    receiver = Receiver(secret)
+    receiver = Arrivals(secret)
     with (
         receiver.serving(),
         local_sandbox(SERVICE_AUTH_TOKEN=token, WEBHOOK_SECRET=secret, ALLOW_PRIVATE_WEBHOOK_TARGETS="true") as sandbox,

@@ -8,7 +8,6 @@ modules are imported (Powertools and the settings read it at import / first use)
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import socket
@@ -18,10 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.environment import secret_values, secret_variables, shared_environment
-from sandbox.functions import functions as template_functions
+from harness.fake_aws import REAL_AWS_VARIABLES, fake_aws_environment
+from sandbox.environment import shared_environment
 from sandbox.state import StateStore, describe_restore, state_dir
-from sandbox.template import load_template, parameter_values
 from sandbox.terminal import install as install_terminal
 from sandbox.terminal import raw_json, readable_request
 
@@ -30,17 +28,12 @@ HOST = "127.0.0.1"
 
 # Every AWS client in this process (ours and the handlers') talks to the emulator.
 EMULATOR_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "sandbox",
-    "AWS_SECRET_ACCESS_KEY": "sandbox",
-    "AWS_REGION": REGION,
-    "AWS_DEFAULT_REGION": REGION,
-    # botocore routes DynamoDB (Streams) to account-scoped endpoints moto does not serve.
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    **fake_aws_environment(REGION, key="sandbox"),
     # No X-Ray daemon and no CloudWatch here: keep the tracer and metrics quiet.
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
-CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE")
+CLEARED_VARIABLES = REAL_AWS_VARIABLES  # AWS_ENDPOINT_URL is then set to the emulator
 
 
 class PortTaken(RuntimeError):
@@ -53,11 +46,6 @@ class Clients:
     dynamodbstreams: Any
     sqs: Any
     secretsmanager: Any
-
-
-def whsec(secret: str) -> str:
-    """The Standard Webhooks form of a secret whose UTF-8 bytes are the HMAC key."""
-    return "whsec_" + base64.b64encode(secret.encode()).decode()
 
 
 def _port(name: str, default: int) -> int:
@@ -111,11 +99,11 @@ def main() -> int:
 
     import boto3
 
+    from sandbox.deployment import deploy_template
     from sandbox.emulator import release_shard_iterator
     from sandbox.emulator import start as start_emulator
     from sandbox.gateway import Gateway, api_routes
     from sandbox.pollers import Poller, event_pollers
-    from sandbox.stack import deploy
 
     json_lines = raw_json(os.environ)
 
@@ -123,14 +111,9 @@ def main() -> int:
         def log_request(self, line: str) -> None:  # one line per request, like sam local
             print(f"[api] {line}" if json_lines else readable_request(line), flush=True)
 
-    template = load_template()
-    functions = template_functions(template)
-    parameters = parameter_values(template)
-    secret_vars = secret_variables(functions, template, parameters)
     state_directory = state_dir(os.environ)
+    # An earlier run's generated secrets, so receivers and open checkout forms keep working.
     reused = StateStore.reuse_secrets(state_directory, os.environ) if state_directory else []
-    secrets, generated = secret_values(secret_vars, os.environ)
-    kept = {v: secrets[s] for s, v in secret_vars.items() if s in generated or v in reused}
 
     emulator = start_emulator(HOST, emulator_port)
     gateway: Gateway | None = None
@@ -139,15 +122,10 @@ def main() -> int:
     try:
         session = boto3.session.Session()
         clients = Clients(*(session.client(s) for s in ("dynamodb", "dynamodbstreams", "sqs", "secretsmanager")))
-        stack = deploy(
-            template,
-            clients.dynamodb,
-            clients.sqs,
-            clients.secretsmanager,
-            region=REGION,
-            parameters=parameters,
-            secret_values=secrets,
-        )
+        deployment = deploy_template(clients, REGION, os.environ)
+        functions, stack = deployment.functions, deployment.stack
+        secret_vars, generated = deployment.secret_variables, deployment.generated
+        kept = {v: stack.secrets[s] for s, v in secret_vars.items() if s in generated or v in reused}
         os.environ.update(shared_environment(functions, stack, os.environ, secret_vars))
         # The template declares AWS_ENDPOINT_URL empty (for sam local's env.json); here it is ours.
         os.environ["AWS_ENDPOINT_URL"] = endpoint
@@ -203,6 +181,8 @@ def _print_banner(
     seconds: float,
     stage: str = "dev",
 ) -> None:
+    from paysandbox.signatures import whsec  # the layer is on sys.path once the handlers are loaded
+
     token = next((secrets[s] for s, v in secret_vars.items() if v == "SERVICE_AUTH_TOKEN"), "")
     webhook = next((secrets[s] for s, v in secret_vars.items() if v == "WEBHOOK_SECRET"), "")
     note = " (generated; set {} to choose your own)"

@@ -44,6 +44,13 @@ def resources_of_type(resource_type: str, template: dict[str, Any] | None = None
     return {name: res for name, res in template["Resources"].items() if res["Type"] == resource_type}
 
 
+def filter_patterns(function: str, event: str, template: dict[str, Any] | None = None) -> list[str]:
+    """The FilterCriteria patterns of one event source of a function, as written in the template."""
+    template = template or load_template()
+    properties = template["Resources"][function]["Properties"]["Events"][event]["Properties"]
+    return [f["Pattern"] for f in (properties.get("FilterCriteria") or {}).get("Filters", [])]
+
+
 def table_definitions(template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """``create_table`` arguments for every DynamoDB table, named after its logical id.
 

@@ -11,47 +11,32 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]
 
+from harness.fake_aws import fake_aws_environment, handler_environment, moto_account, use_fake_aws  # noqa: E402
+
 TEST_ENV = {
-    "AWS_DEFAULT_REGION": "eu-west-1",
-    "AWS_REGION": "eu-west-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    # botocore 1.44 routes DynamoDB Streams to an account-scoped endpoint moto does not serve.
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    "POWERTOOLS_SERVICE_NAME": "paysandbox-tests",
-    "POWERTOOLS_METRICS_NAMESPACE": "PaySandboxTests",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "SERVICE_AUTH_TOKEN": "test-operator-token",
-    "WEBHOOK_SECRET": "test-webhook-secret",
-    "ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
+    **fake_aws_environment(),
+    **handler_environment("paysandbox-tests", "test-operator-token", "test-webhook-secret"),
 }
-os.environ.update(TEST_ENV)
-for _leaked in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "PAYMENT_WEBHOOK_SECRET"):
-    os.environ.pop(_leaked, None)
+use_fake_aws(TEST_ENV)
+os.environ.pop("PAYMENT_WEBHOOK_SECRET", None)  # the alias would win over WEBHOOK_SECRET
 
-import boto3  # noqa: E402
 import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402  (imported before any handler creates a client)
+from moto import mock_aws  # noqa: E402, F401  (imported before any handler creates a client)
 
-from sandbox.template import create_tables  # noqa: E402
+from harness.sandbox_process import Sandbox, start_sandbox  # noqa: E402
 from tests.support import Api  # noqa: E402
 
 
 @pytest.fixture
 def aws() -> Iterator[None]:
     """A fresh mocked AWS account holding the template's tables."""
-    from paysandbox.settings import get_settings
-
-    get_settings.cache_clear()
-    with mock_aws():
-        create_tables(boto3.client("dynamodb"))
+    with moto_account():
         yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -72,3 +57,21 @@ def merchant(aws: None) -> Api:
 @pytest.fixture
 def operator(aws: None) -> Api:
     return Api("confirm")
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path: Path) -> Iterator[Any]:
+    """``start(**env)`` starts ``python -m sandbox`` (harness.sandbox_process); any still running
+    at the end is killed (the test failed)."""
+    started: list[Sandbox] = []
+
+    def start(**env: str) -> Sandbox:
+        sandbox = start_sandbox(tmp_path, **env)
+        started.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        if sandbox.process.poll() is None:
+            sandbox.process.kill()
+            sandbox.process.wait()

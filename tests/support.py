@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox.apigw import LambdaContext, proxy_event
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR = {"Authorization": "Bearer test-operator-token"}
+EXPIRER_RULE = "arn:aws:events:eu-west-1:123456789012:rule/ExpirerFunctionEveryMinute"
 
 _handlers: dict[str, ModuleType] = {}
 
@@ -19,20 +22,27 @@ _handlers: dict[str, ModuleType] = {}
 def load_handler(function: str) -> ModuleType:
     """Import ``functions/<function>/app.py`` under a unique module name, once."""
     if function not in _handlers:
-        path = ROOT / "functions" / function / "app.py"
-        spec = importlib.util.spec_from_file_location(f"{function}_app", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _handlers[function] = module
+        _handlers[function] = another_container(function, "app")
     return _handlers[function]
+
+
+def another_container(function: str, label: str) -> ModuleType:
+    """A separate import of ``functions/<function>/app.py``: its own module state, as in a
+    second Lambda container (concurrent invocations never share one)."""
+    path = ROOT / "functions" / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"{function}_{label}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class Api:
     """Calls a handler the way API Gateway would and decodes the JSON answer."""
 
-    def __init__(self, function: str):
+    def __init__(self, function: str, container: ModuleType | None = None):
         self.function = function
+        self.container = container  # another_container(...); default: the one load_handler keeps
 
     def call(
         self,
@@ -57,7 +67,8 @@ class Api:
             resource=resource,
             path_parameters=path_parameters,
         )
-        response = load_handler(self.function).lambda_handler(event, LambdaContext(function_name=self.function))
+        handler = self.container or load_handler(self.function)
+        response = handler.lambda_handler(event, LambdaContext(function_name=self.function))
         headers_out = dict(response.get("headers") or {})
         for name, values in (response.get("multiValueHeaders") or {}).items():
             headers_out[name] = ", ".join(values)
@@ -130,20 +141,9 @@ def view_of(merchant: Api, payment_id: str) -> dict[str, Any]:
 
 def stream_records(table: str = "Payments") -> list[dict[str, Any]]:
     """Every record so far on the table's stream, read with moto's real GetRecords."""
-    import boto3
+    from harness.streams import StreamReader
 
-    arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    streams = boto3.client("dynamodbstreams")
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records.extend(page["Records"])
-            iterator = page.get("NextShardIterator") if page["Records"] else None
-    return records
+    return StreamReader.of_table(table).read_all()
 
 
 def terminal_transitions(payment_id: str) -> list[str]:
@@ -170,3 +170,47 @@ def wait_for(condition: Any, timeout: float = 30, interval: float = 0.1) -> Any:
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+class DynamoDBRequest(NamedTuple):
+    operation: str
+    table: str
+    index: str | None
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[list[DynamoDBRequest]]:
+    """Every request the product's DynamoDB client makes in the block, in order.
+
+    ``paysandbox.repository.dynamodb`` is the only client the product talks to DynamoDB with;
+    a test's own reads must stay outside the block."""
+    from paysandbox.repository import dynamodb
+
+    seen: list[DynamoDBRequest] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        seen.append(DynamoDBRequest(model.name, params.get("TableName", ""), params.get("IndexName")))
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.*", record)
+    try:
+        yield seen
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.*", record)
+
+
+@contextmanager
+def dynamodb_pages_of(size: int) -> Iterator[None]:
+    """Cut every Query of the product's DynamoDB client into pages of at most ``size`` items.
+
+    DynamoDB ends a page at 1 MB and hands back ``LastEvaluatedKey``; moto never does, so
+    code that forgets to follow it passes every test unless the pages are made small."""
+    from paysandbox.repository import dynamodb
+
+    def limit(params: dict[str, Any], **_: Any) -> None:
+        params["Limit"] = min(int(params.get("Limit", size)), size)
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.Query", limit)
+    try:
+        yield
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.Query", limit)

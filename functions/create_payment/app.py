@@ -1,10 +1,15 @@
 """Merchant API: create invoices and v2 payments, read a payment's status, verify webhooks,
-and the API's own description (``/openapi.json``, ``/docs``: static files built from the models)."""
+and the API's own description (``/openapi.json``, ``/docs``: static files built from the models).
+
+The directory is called ``create_payment`` by the design's naming; it serves every merchant
+route, not only creation.
+"""
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -105,5 +110,5 @@ def api_reference() -> Response[str]:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(routable(event), context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,7 +19,7 @@ SAFETY_MARGIN_MS = 5_000
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run = expire_due(lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS)
     metrics.add_metric(name="PaymentsExpired", unit=MetricUnit.Count, value=run.expired)
     logger.info("expirer run", extra={"expired": run.expired, "lost_races": run.lost_races, "complete": run.complete})

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.sandbox_process import TOKEN, Sandbox, sandbox_factory  # noqa: F401  (fixture)
+from harness.sandbox_process import TOKEN, Sandbox
 from tests.browser.test_sandbox_checkout_e2e import Receiver, receiver  # noqa: F401  (fixture)
 from tests.support import v2_body, wait_for
 
@@ -21,9 +21,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("prefix", ["", "/dev"], ids=["root", "stage"])
 def test_console_saves_token_lists_confirms_shows_deliveries_and_redelivers(
-    sandbox_factory: Any,  # noqa: F811
+    sandbox_factory: Any,
     browser: Browser,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,  # noqa: F811  (the fixture imported above)
     prefix: str,
 ) -> None:
     sandbox: Sandbox = sandbox_factory()

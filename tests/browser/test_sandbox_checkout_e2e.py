@@ -11,10 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -22,76 +19,42 @@ import pytest
 from playwright.sync_api import Browser, expect
 from standardwebhooks import Webhook
 
-from tests.browser.sandbox_process import (
+from harness.receiver import Received, Receiver, Reply
+from harness.sandbox_process import (
     SECRET,
     TOKEN,
     Sandbox,
-    sandbox_factory,  # noqa: F401  (fixture)
 )
 from tests.support import wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@dataclass
-class Delivery:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    status: int
+def merchant_endpoint() -> Callable[[Received, int], Reply]:
+    """``/ok`` answers 200, ``/flaky`` 500 once per payment then 200, ``/down`` 503."""
+    failed_once: set[str] = set()
 
+    def answer(request: Received, n: int) -> Reply:
+        if request.path == "/down":
+            return Reply(503)
+        if request.path == "/flaky":
+            payment_id = json.loads(request.body)["payment_id"]
+            if payment_id not in failed_once:
+                failed_once.add(payment_id)
+                return Reply(500)
+        return Reply(200)
 
-@dataclass
-class Receiver:
-    """A merchant endpoint: ``/ok`` answers 200, ``/flaky`` 500 once per payment then 200, ``/down`` 503."""
-
-    url: str = ""
-    deliveries: list[Delivery] = field(default_factory=list)
-    failed_once: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def answer(self, path: str, body: bytes) -> int:
-        if path == "/down":
-            return 503
-        if path == "/flaky":
-            payment_id = json.loads(body)["payment_id"]
-            if payment_id not in self.failed_once:
-                self.failed_once.add(payment_id)
-                return 500
-        return 200
-
-    def to(self, path: str) -> list[Delivery]:
-        with self.lock:
-            return [d for d in self.deliveries if d.path == path]
+    return answer
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with state.lock:
-                status = state.answer(self.path, body)
-                state.deliveries.append(Delivery(self.path, dict(self.headers), body, status))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with Receiver() as server:
+        server.plan = merchant_endpoint()
+        yield server
 
 
-def verify_every_scheme(delivery: Delivery, whsec: str) -> dict[str, Any]:
+def verify_every_scheme(delivery: Received, whsec: str) -> dict[str, Any]:
     """What a receiver does: all three signatures check out with the shared secret."""
     payload = json.loads(delivery.body)
     headers = {k.lower(): v for k, v in delivery.headers.items()}
@@ -105,7 +68,7 @@ def verify_every_scheme(delivery: Delivery, whsec: str) -> dict[str, Any]:
 
 
 def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
-    sandbox_factory,  # noqa: F811
+    sandbox_factory,
     receiver: Receiver,
     browser: Browser,
 ) -> None:
@@ -119,7 +82,7 @@ def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
     invoice = {
         "amount": 249900,
         "reference": "e2e-checkout",
-        "webhook_url": f"{receiver.url}/ok",
+        "webhook_url": receiver.url("/ok"),
         "redirect_url": "https://merchant.example.com/thanks",
     }
     status, created = sandbox.request("POST", "/api/create-invoice", invoice)
@@ -151,12 +114,12 @@ def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
         "order_id": "o-1",
         "user_id": "u-1",
         "amount": 4990,
-        "callback_url": f"{receiver.url}/flaky",
+        "callback_url": receiver.url("/flaky"),
     }
     assert sandbox.request("POST", "/api/v2/payments", flaky)[0] == 200
     assert sandbox.request("POST", "/api/v2/confirm-payment", {"payment_id": "pay_e2e-flaky"}, OPERATOR)[0] == 200
-    attempts = wait_for(lambda: [d for d in receiver.to("/flaky") if d.status == 200] and receiver.to("/flaky"))
-    assert [d.status for d in attempts] == [500, 200]
+    attempts = wait_for(lambda: [d for d in receiver.to("/flaky") if d.answered == 200] and receiver.to("/flaky"))
+    assert [d.answered for d in attempts] == [500, 200]
     first, second = (verify_every_scheme(d, whsec) for d in attempts)
     assert first["event_id"] == second["event_id"] and second["status"] == "PAYMENT_COMPLETED"
     assert {k.lower(): v for k, v in attempts[1].headers.items()}["x-payment-event"] == "payment.completed"
@@ -164,11 +127,11 @@ def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
     assert [(d["response_status"], d["success"]) for d in log] == [(500, False), (200, True)]
 
     # A receiver that never recovers: every attempt is made, then the job is in the emulator's DLQ.
-    down = {**flaky, "tx_id": "e2e-down", "callback_url": f"{receiver.url}/down"}
+    down = {**flaky, "tx_id": "e2e-down", "callback_url": receiver.url("/down")}
     assert sandbox.request("POST", "/api/v2/payments", down)[0] == 200
     assert sandbox.request("POST", "/api/v2/fail-payment", {"payment_id": "pay_e2e-down"}, OPERATOR)[0] == 200
     wait_for(lambda: sandbox.request("GET", "/api/payments/pay_e2e-down")[1]["webhook_status"] == "failed")
-    assert [d.status for d in receiver.to("/down")] == [503, 503, 503]
+    assert [d.answered for d in receiver.to("/down")] == [503, 503, 503]
     sqs = boto3.client(
         "sqs",
         endpoint_url=f"http://127.0.0.1:{sandbox.emulator_port}",

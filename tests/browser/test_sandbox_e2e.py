@@ -14,14 +14,13 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.sandbox_process import (
+from harness.sandbox_process import (
     SECRET,
     TOKEN,
     Sandbox,
     children_of,
     free_port,
     port_is_free,
-    sandbox_factory,  # noqa: F401  (fixture)
 )
 from tests.support import wait_for
 
@@ -49,7 +48,7 @@ def open_console(browser: Browser, sandbox: Sandbox, csp_violations: list[str]) 
     return page
 
 
-def test_the_whole_system_runs_locally_and_stops_cleanly(sandbox_factory, browser: Browser) -> None:  # noqa: F811
+def test_the_whole_system_runs_locally_and_stops_cleanly(sandbox_factory, browser: Browser) -> None:
     sandbox: Sandbox = sandbox_factory(
         PAYMENT_TTL_SECONDS=str(TTL_SECONDS), EXPIRER_INTERVAL_SECONDS="1", WEBHOOK_RETRY_DELAYS="1,1"
     )
@@ -131,7 +130,7 @@ def test_a_taken_port_fails_fast_with_a_clear_message(tmp_path) -> None:
     import subprocess
     import sys
 
-    from tests.browser.sandbox_process import ROOT
+    from harness.sandbox_process import ROOT
 
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
@@ -149,7 +148,7 @@ def test_a_taken_port_fails_fast_with_a_clear_message(tmp_path) -> None:
     assert f"port {taken}" in result.stderr and "PORT=" in result.stderr
 
 
-def test_ctrl_c_stops_everything_with_exit_0(sandbox_factory) -> None:  # noqa: F811
+def test_ctrl_c_stops_everything_with_exit_0(sandbox_factory) -> None:
     sandbox: Sandbox = sandbox_factory()
     status, _ = sandbox.request("GET", "/api/v2/pending-payments", headers=OPERATOR)
     assert status == 200  # up and serving

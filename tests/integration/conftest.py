@@ -11,21 +11,19 @@ the advanced clock) whether to run the attempt or hop it forward.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
+from harness.receiver import Received, Receiver
+from harness.streams import StreamReader
 from sandbox.apigw import LambdaContext
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import sqs_messages_to_event, stream_records_to_event
-from sandbox.template import load_template, resources_of_type
+from sandbox.template import filter_patterns, resources_of_type
 from tests.support import load_handler
 
 SECRET = "test-webhook-secret"
@@ -64,115 +62,13 @@ def create_queues(sqs: Any) -> dict[str, dict[str, str]]:
     return created
 
 
-def sender_filters() -> list[str]:
-    """The FilterCriteria patterns of the sender's stream event, as written in the template."""
-    events = load_template()["Resources"]["WebhookSenderFunction"]["Properties"]["Events"]
-    return [f["Pattern"] for f in events["PaymentsStream"]["Properties"]["FilterCriteria"]["Filters"]]
-
-
 # ------------------------------------------------------------------ the receiver
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    answered: int | None = None
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b"ok"
-    headers: dict[str, str] = field(default_factory=dict)
-    sleep: float = 0.0
-    trickle: float = 0.0  # seconds between single bytes of the whole reply (0: all at once)
-
-
-class Receiver:
-    """A real HTTP server on 127.0.0.1. ``plan(request, n)`` decides each reply (n counts
-    requests to that path, from 1). Every request is recorded."""
-
-    def __init__(self, tls: tuple[str, str] | None = None) -> None:
-        self.requests: list[Received] = []
-        self.closed = threading.Event()
-        self.plan: Callable[[Received, int], Reply] = lambda request, n: Reply()
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                request = Received(self.path, dict(self.headers.items()), self.rfile.read(length))
-                with receiver._lock:
-                    receiver.requests.append(request)
-                    n = sum(1 for r in receiver.requests if r.path == request.path)
-                reply = receiver.plan(request, n)
-                request.answered = reply.status
-                if reply.sleep:
-                    time.sleep(reply.sleep)
-                try:
-                    if reply.trickle:
-                        self._trickle(reply)
-                        return
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(reply.body)))
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    self.wfile.write(reply.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the sender stops reading huge bodies on purpose
-
-            def _trickle(self, reply: Reply) -> None:
-                """The whole reply (status line, headers, body) one byte at a time."""
-                head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body)}\r\nConnection: close\r\n\r\n"
-                data = head.encode() + reply.body
-                for i in range(len(data)):
-                    self.wfile.write(data[i : i + 1])
-                    self.wfile.flush()
-                    if receiver.closed.wait(reply.trickle):  # until the test ends
-                        return
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        if tls:  # (certificate file, key file): serve HTTPS
-            import ssl
-
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def close(self) -> None:
-        self.closed.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with Receiver() as server:
+        yield server
 
 
 # ------------------------------------------------------------------ the pipeline
@@ -203,11 +99,10 @@ class Pipeline:
         self.visible_at: dict[str, float] = {}  # message id -> when SQS would have shown it
         self.sender = load_handler("webhook_sender")
         self.dynamodb = boto3.client("dynamodb")
-        self.streams = boto3.client("dynamodbstreams")
         self.sqs = boto3.client("sqs")
-        self.stream_arn = self.dynamodb.describe_table(TableName="Payments")["Table"]["LatestStreamArn"]
-        self.filters = sender_filters()
-        self._iterators: dict[str, str] = {}
+        self.stream = StreamReader.of_table("Payments", self.dynamodb)
+        self.stream_arn = self.stream.stream_arn
+        self.filters = filter_patterns("WebhookSenderFunction", "PaymentsStream")
         self.stream_invocations = 0
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -216,25 +111,17 @@ class Pipeline:
 
     def read_stream(self) -> list[dict[str, Any]]:
         """New records from moto's stream (real get_records), every shard."""
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
-        records: list[dict[str, Any]] = []
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            iterator = (
-                self._iterators.get(shard_id)
-                or self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            )
-            response = self.streams.get_records(ShardIterator=iterator)
-            records.extend(response["Records"])
-            self._iterators[shard_id] = response["NextShardIterator"]
-        return records
+        return self.stream.poll()
+
+    def next_batch(self) -> dict[str, Any]:
+        """New stream records that pass the template's filter, as the event Lambda would hand
+        the sender (not invoked)."""
+        event = stream_records_to_event(self.read_stream(), self.stream_arn)
+        return {"Records": [r for r in event["Records"] if matches_any(self.filters, r)]}
 
     def pump_stream(self, *, duplicate: bool = False, batch_size: int = 5) -> list[dict[str, Any]]:
         """Feed new stream records that pass the template's filter to the sender, in batches."""
-        event = stream_records_to_event(self.read_stream(), self.stream_arn)
-        passing = [r for r in event["Records"] if matches_any(self.filters, r)]
+        passing = self.next_batch()["Records"]
         for start in range(0, len(passing), batch_size):
             batch = {"Records": passing[start : start + batch_size]}
             for _ in range(2 if duplicate else 1):

@@ -14,10 +14,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from sandbox.environment import secret_values, secret_variables
-from sandbox.functions import functions
-from sandbox.stack import Stack, deploy
-from sandbox.template import load_template, parameter_values
+from sandbox.deployment import deploy_template
+from sandbox.stack import Stack
 
 REGION = "us-east-1"
 
@@ -46,15 +44,4 @@ def emulator(_emulator_server: str) -> Iterator[SimpleNamespace]:
 @pytest.fixture
 def stack(emulator: SimpleNamespace) -> Stack:
     """The template deployed into the emulator exactly as `make run` deploys it."""
-    template = load_template()
-    parameters = parameter_values(template)
-    secrets, _ = secret_values(secret_variables(functions(template), template, parameters), {})
-    return deploy(
-        template,
-        emulator.dynamodb,
-        emulator.sqs,
-        emulator.secretsmanager,
-        region=REGION,
-        parameters=parameters,
-        secret_values=secrets,
-    )
+    return deploy_template(emulator, REGION, {}).stack

@@ -24,6 +24,7 @@ from paysandbox.repository import payments as store
 from paysandbox.settings import get_settings
 from sandbox.apigw import LambdaContext, proxy_event
 from tests.support import Api, invoice_body, load_handler, terminal_transitions, v2_body
+from tests.support import dynamodb_requests as recorded_requests
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -568,7 +569,6 @@ def test_amount_formatting_follows_the_currency_minor_unit() -> None:
     assert checkout.format_amount(5, "EUR") == "0.05 EUR"
     assert checkout.format_amount(1500, "JPY") == "1,500 JPY"
     assert checkout.format_amount(1234, "KWD") == "1.234 KWD"
-    assert otp.MAX_ATTEMPTS == 3
 
 
 def test_an_unexpected_failure_is_a_500_page_that_logs_no_card_data(
@@ -629,22 +629,12 @@ def test_new_codes_are_capped_and_need_the_csrf_token(merchant: Api) -> None:
 
 @contextmanager
 def dynamodb_requests() -> Iterator[Counter[str]]:
-    """Every request the product's DynamoDB client makes in this block, by operation.
-
-    ``paysandbox.repository.dynamodb`` is the only client the product code talks to DynamoDB
-    with; the test's own reads (``_item``) must stay outside the block."""
-    from paysandbox.repository import dynamodb
-
+    """Every request the product's DynamoDB client makes in this block, by operation (filled
+    in when the block ends); the test's own reads (``_item``) must stay outside it."""
     seen: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        seen[model.name] += 1
-
-    dynamodb.meta.events.register("provide-client-params.dynamodb.*", count, unique_id="test-checkout-requests")
-    try:
+    with recorded_requests() as requests:
         yield seen
-    finally:
-        dynamodb.meta.events.unregister("provide-client-params.dynamodb.*", unique_id="test-checkout-requests")
+    seen.update(r.operation for r in requests)
 
 
 def test_each_page_reads_once_and_each_form_post_is_one_write(merchant: Api) -> None:

@@ -7,11 +7,20 @@ from typing import Any
 import pytest
 
 from paysandbox import clock, expiry, payments
-from paysandbox.repository import dynamodb
 from paysandbox.repository import payments as store
 from paysandbox.states import Status
 from sandbox.apigw import LambdaContext
-from tests.support import Api, load_handler, stored_payments, terminal_transitions, v2_body, view_of
+from sandbox.lambda_events import scheduled_event
+from tests.support import (
+    EXPIRER_RULE,
+    Api,
+    dynamodb_requests,
+    load_handler,
+    stored_payments,
+    terminal_transitions,
+    v2_body,
+    view_of,
+)
 
 
 def _create(merchant: Api, tx_id: str) -> str:
@@ -25,9 +34,7 @@ def _make_due(payment_id: str, status: str = "pending") -> None:
 
 def _run_expirer(timeout_seconds: float = 60) -> dict[str, Any]:
     context = LambdaContext(function_name="ExpirerFunction", timeout_seconds=timeout_seconds)
-    return dict(
-        load_handler("expirer").lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, context)
-    )
+    return dict(load_handler("expirer").lambda_handler(scheduled_event(EXPIRER_RULE), context))
 
 
 def test_only_due_open_payments_are_expired(merchant: Api) -> None:
@@ -66,17 +73,9 @@ def test_it_reads_only_the_sparse_index_never_scans(merchant: Api) -> None:
     for i in range(5):
         payments.confirm(_create(merchant, f"settled-{i}"))
     _make_due(_create(merchant, "due"))
-    calls: list[tuple[str, str | None]] = []
-
-    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        calls.append((model.name, params.get("IndexName")))
-
-    dynamodb.meta.events.register("provide-client-params.dynamodb.*", record)
-    try:
+    with dynamodb_requests() as requests:
         assert _run_expirer()["expired"] == 1
-    finally:
-        dynamodb.meta.events.unregister("provide-client-params.dynamodb.*", record)
-    assert calls == [("Query", "by-expiry"), ("UpdateItem", None)]
+    assert [(r.operation, r.index) for r in requests] == [("Query", "by-expiry"), ("UpdateItem", None)]
 
 
 def test_a_run_stops_when_lambda_time_runs_out(merchant: Api) -> None:

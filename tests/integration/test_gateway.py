@@ -11,7 +11,6 @@ import pytest
 
 from sandbox.functions import functions
 from sandbox.gateway import Gateway, api_routes
-from sandbox.template import load_template
 from tests.support import OPERATOR, invoice_body
 
 
@@ -32,16 +31,6 @@ def _request(url: str, method: str = "GET", body: object = None, headers: dict[s
             return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read()), dict(error.headers)
-
-
-def test_every_template_route_is_served_and_nothing_else(aws: None) -> None:
-    template_routes = set()
-    for resource in load_template()["Resources"].values():
-        for event in resource.get("Properties", {}).get("Events", {}).values():
-            if event["Type"] == "Api":
-                template_routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
-    served = {(route.method, route.path) for route in api_routes(functions())}
-    assert served == template_routes
 
 
 def test_create_invoice_then_read_it_back_over_http(gateway: Gateway) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
+from typing import Any
 
 import pytest
 
@@ -71,25 +71,36 @@ def test_idempotency_keys_of_the_same_value_do_not_collide_with_v2_tx_ids(mercha
     assert len(stored_payments()) == 2
 
 
-def test_concurrent_requests_with_one_key_create_one_payment(merchant: Api) -> None:
-    results: list[tuple[int, dict]] = []
-    barrier = threading.Barrier(6)
+def test_two_requests_with_one_key_in_flight_at_once_create_one_payment(merchant: Api) -> None:
+    """Two containers take the same key at once: A has built its payment but not written it
+    when B's request runs start to finish. A's conditional write then loses, and A answers
+    with B's payment. (moto does not serialise requests per item as DynamoDB does, so racing
+    threads against it would prove nothing; this plays the interleaving that matters.)"""
+    from paysandbox.repository import dynamodb
+    from tests.support import another_container
 
-    def create() -> None:
-        barrier.wait()
-        status, body, _ = merchant.call(
-            "POST", "/api/create-invoice", invoice_body(), headers={"Idempotency-Key": "race"}
-        )
-        results.append((status, body))
+    key = {"Idempotency-Key": "in-flight"}
+    other = Api("create_payment", another_container("create_payment", "second_container"))
+    answers: dict[str, tuple[int, Any, dict[str, str]]] = {}
+    puts: list[str] = []
 
-    threads = [threading.Thread(target=create) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert {status for status, _ in results} == {200}
-    assert len({body["payment_id"] for _, body in results}) == 1
-    assert len(stored_payments()) == 1
+    def before_first_put(**_: Any) -> None:
+        puts.append("put")
+        if len(puts) == 1:  # A's write, held back while B runs (B's own write is the second)
+            answers["B"] = other.call("POST", "/api/create-invoice", invoice_body(), headers=key)
+
+    dynamodb.meta.events.register("before-call.dynamodb.PutItem", before_first_put)
+    try:
+        answers["A"] = merchant.call("POST", "/api/create-invoice", invoice_body(), headers=key)
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.PutItem", before_first_put)
+
+    (b_status, b_body, b_headers), (a_status, a_body, a_headers) = answers["B"], answers["A"]
+    assert (b_status, a_status) == (200, 200)
+    assert a_body == b_body
+    assert "Idempotent-Replayed" not in b_headers and a_headers["Idempotent-Replayed"] == "true"
+    assert [p["payment_id"] for p in stored_payments()] == [b_body["payment_id"]]
+    assert len(puts) == 2
 
 
 def test_without_a_key_every_request_is_a_new_payment(merchant: Api) -> None:
@@ -174,6 +185,7 @@ BAD_REQUESTS = [
     ("missing fields", json.dumps({"amount": 100}), {}, 422, "validation_error"),
     ("huge reference", json.dumps(invoice_body(reference="r" * 10_000)), {}, 422, "validation_error"),
     ("null body fields", json.dumps(invoice_body(webhook_url=None)), {}, 422, "validation_error"),
+    ("bad customer e-mail", json.dumps(invoice_body(customer_email="not-an-address")), {}, 422, "validation_error"),
 ]
 
 
@@ -187,6 +199,15 @@ def test_bad_invoice_input_gets_a_clear_4xx_and_changes_nothing(
     assert body["error"]["message"]
     assert response_headers["Content-Type"] == "application/json"
     assert stored_payments() == []
+
+
+@pytest.mark.parametrize(
+    "media_type", ["application/json; charset=utf-8", "application/vnd.api+json", "Application/JSON"]
+)
+def test_json_media_types_are_accepted(merchant: Api, media_type: str) -> None:
+    status, body, _ = merchant.call("POST", "/api/create-invoice", invoice_body(), headers={"Content-Type": media_type})
+    assert status == 200, body
+    assert len(stored_payments()) == 1
 
 
 def test_base64_encoded_json_bodies_are_accepted(merchant: Api) -> None:

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.browser.sandbox_process import ROOT, TOKEN, Sandbox, start_sandbox
+from harness.sandbox_process import ROOT, TOKEN, Sandbox, start_sandbox
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -6,7 +6,7 @@ import pytest
 
 from paysandbox import clock
 from paysandbox.repository import payments as store
-from tests.support import OPERATOR, Api, invoice_body, v2_body, view_of
+from tests.support import OPERATOR, Api, dynamodb_requests, invoice_body, v2_body, view_of
 
 
 def _create_v2(merchant: Api, tx_id: str = "tx-1", **fields) -> str:
@@ -176,14 +176,9 @@ def test_a_cursor_from_another_list_is_refused(merchant: Api, operator: Api) -> 
 
 
 def test_listing_never_scans_the_table(merchant: Api, operator: Api) -> None:
-    from paysandbox.repository import dynamodb
-
-    calls: list[str] = []
-    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
-    try:
-        _create_v2(merchant)
+    _create_v2(merchant)
+    with dynamodb_requests() as requests:
         operator.call("GET", "/api/v2/pending-payments", headers=OPERATOR)
-    finally:
-        dynamodb.meta.events.unregister("before-call.dynamodb.*")
-    assert "Query" in calls
-    assert "Scan" not in calls
+    operations = {r.operation for r in requests}
+    assert "Query" in operations
+    assert "Scan" not in operations

@@ -12,15 +12,17 @@ import json
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
+from sandbox.deployment import deploy_template
 from sandbox.functions import Function
 from sandbox.pollers import Poller, SchedulePoller, SqsPoller, StreamPoller, event_pollers
-from sandbox.stack import Stack, deploy
+from sandbox.stack import Stack
 from tests.integration.emulator import REGION, _emulator_server, emulator  # noqa: F401  (fixtures)
 from tests.support import wait_for
 
@@ -60,15 +62,7 @@ TEMPLATE: dict[str, Any] = {
 
 @pytest.fixture
 def stack(emulator: SimpleNamespace) -> Stack:  # noqa: F811
-    return deploy(
-        TEMPLATE,
-        emulator.dynamodb,
-        emulator.sqs,
-        emulator.secretsmanager,
-        region=REGION,
-        parameters={},
-        secret_values={},
-    )
+    return deploy_template(emulator, REGION, {}, TEMPLATE).stack
 
 
 @pytest.fixture
@@ -97,6 +91,28 @@ def running() -> Iterator[Callable[[Poller], Poller]]:
     assert not any(p.is_alive() for p in started), "a poller did not stop"
 
 
+@dataclass
+class Poll:
+    started: float  # time.monotonic() when the poll began
+    busy: bool  # whether it found work
+
+
+def record_polls(poller: Poller) -> list[Poll]:
+    """Count the poller's ticks (call before starting it): waiting for ticks, not sleeping,
+    means a stalled poller fails the test instead of passing it."""
+    polls: list[Poll] = []
+    poll_once = poller.poll_once
+
+    def counted() -> bool:
+        started = time.monotonic()
+        busy = poll_once()
+        polls.append(Poll(started, busy))
+        return busy
+
+    poller.poll_once = counted  # type: ignore[method-assign]
+    return polls
+
+
 def stream_event(**overrides: Any) -> dict[str, Any]:
     properties = {
         "Stream": {"Fn::GetAtt": ["Things", "StreamArn"]},
@@ -115,6 +131,12 @@ def put(emulator: SimpleNamespace, *ids: str, kind: str = "payment") -> None:  #
 
 def ids_of(event: dict[str, Any]) -> list[str]:
     return [r["dynamodb"]["Keys"]["id"]["S"] for r in event["Records"]]
+
+
+def crash_on_poison(event: dict[str, Any]) -> None:
+    """A handler bug that only the record "poison" triggers."""
+    if "poison" in ids_of(event):
+        raise RuntimeError("handler bug")
 
 
 def test_stream_batch_failure_is_retried_from_the_failed_record(emulator, stack, make_function, running) -> None:  # noqa: F811
@@ -155,11 +177,6 @@ def test_stream_handler_error_exhausts_retries_then_goes_to_the_failure_destinat
         DestinationConfig={"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailures", "Arn"]}}},
     )
     function, module = make_function("StreamFn", {"Stream": event})
-
-    def crash_on_poison(event: dict[str, Any]) -> None:
-        if "poison" in ids_of(event):
-            raise RuntimeError("handler bug")
-
     module.behaviour = crash_on_poison
     put(emulator, "poison")
     running(event_pollers({"StreamFn": function}, stack, emulator, {})[0])
@@ -182,11 +199,6 @@ def test_stream_bisects_a_crashing_batch_down_to_the_poison_record(emulator, sta
         DestinationConfig={"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailures", "Arn"]}}},
     )
     function, module = make_function("StreamFn", {"Stream": event})
-
-    def crash_on_poison(event: dict[str, Any]) -> None:
-        if "poison" in ids_of(event):
-            raise RuntimeError("handler bug")
-
     module.behaviour = crash_on_poison
     put(emulator, "a", "b", "poison", "d")
     running(event_pollers({"StreamFn": function}, stack, emulator, {})[0])
@@ -215,10 +227,12 @@ def test_stream_poller_releases_the_iterators_it_is_done_with(emulator, stack, m
     poller = event_pollers(
         {"StreamFn": function}, stack, emulator, {}, release_iterator=lambda it: release_shard_iterator(REGION, it)
     )[0]
+    polls = record_polls(poller)
     running(poller)
     put(emulator, "a")
     wait_for(lambda: module.calls)
-    time.sleep(1.5)  # about six idle polls
+    seen = len(polls)
+    wait_for(lambda: sum(not p.busy for p in polls[seen:]) >= 6)  # six idle polls after the work
     # moto keeps every iterator it hands out unless told; the poller holds exactly one.
     assert len(dynamodbstreams_backends["123456789012"][REGION].shard_iterators) <= 1
 
@@ -292,10 +306,15 @@ def test_sqs_partial_batch_response_deletes_only_the_successes(emulator, stack, 
     emulator.sqs.send_message_batch(
         QueueUrl=stack.ref("Jobs"), Entries=[{"Id": b, "MessageBody": b} for b in ("a", "b", "c")]
     )
-    running(event_pollers({"QueueFn": function}, stack, emulator, {})[0])
+    poller = event_pollers({"QueueFn": function}, stack, emulator, {})[0]
+    polls = record_polls(poller)
+    running(poller)
 
     wait_for(lambda: sum(r["body"] == "b" for call in module.calls for r in call["Records"]) == 2)
-    time.sleep(1.5)  # longer than the visibility timeout: nothing else comes back
+    # Anything not deleted would be visible again after the visibility timeout (1 s): wait
+    # for an empty receive made after that.
+    visible_again = time.monotonic() + 1
+    wait_for(lambda: any(not p.busy and p.started > visible_again for p in polls))
     bodies = sorted(r["body"] for call in module.calls for r in call["Records"])
     assert bodies == ["a", "b", "b", "c"]
     attributes = emulator.sqs.get_queue_attributes(QueueUrl=stack.ref("Jobs"), AttributeNames=["All"])["Attributes"]

@@ -9,12 +9,8 @@ from typing import Any
 
 import requests
 
-from tests.browser.sandbox_process import (  # noqa: F401  (sandbox_factory is a fixture)
-    TOKEN,
-    Sandbox,
-    sandbox_factory,
-)
-from tests.integration.conftest import Receiver, Reply
+from harness.receiver import Receiver, Reply
+from harness.sandbox_process import TOKEN, Sandbox
 from tests.support import invoice_body, v2_body, wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
@@ -71,7 +67,7 @@ def _status(sandbox: Sandbox, payment_id: str) -> str:
 def test_a_clean_stop_and_start_keeps_payments_half_way_checkouts_and_pending_retries(
     tmp_path: Path,
     receiver: Receiver,
-    sandbox_factory: Any,  # noqa: F811
+    sandbox_factory: Any,
 ) -> None:
     state = tmp_path / "kept-state"
     env = {"SANDBOX_STATE_DIR": str(state), "WEBHOOK_RETRY_DELAYS": "2"}

@@ -6,12 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.browser.sandbox_process import (  # noqa: F401  (sandbox_factory is a fixture)
-    TOKEN,
-    Sandbox,
-    sandbox_factory,
-)
-from tests.integration.conftest import Receiver, Reply
+from harness.receiver import Receiver, Reply
+from harness.sandbox_process import TOKEN, Sandbox
 from tests.support import v2_body, wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
@@ -32,7 +28,7 @@ def _lines(sandbox: Sandbox, prefix: str) -> list[str]:
 
 
 def test_the_terminal_shows_one_readable_line_per_request_and_webhook_attempt(
-    sandbox_factory: Any,  # noqa: F811
+    sandbox_factory: Any,
     receiver: Receiver,
 ) -> None:
     sandbox: Sandbox = sandbox_factory(PAYMENT_TTL_SECONDS="3", **FAST)
@@ -61,7 +57,7 @@ def test_the_terminal_shows_one_readable_line_per_request_and_webhook_attempt(
 
 
 def test_log_format_json_gives_the_powertools_lines_with_each_functions_context(
-    sandbox_factory: Any,  # noqa: F811
+    sandbox_factory: Any,
     receiver: Receiver,
 ) -> None:
     sandbox: Sandbox = sandbox_factory(LOG_FORMAT="json", **FAST)

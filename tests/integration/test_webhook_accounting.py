@@ -10,9 +10,10 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from harness.receiver import Receiver, Reply
 from paysandbox import deliveries, expiry, payments
 from paysandbox.states import Status
-from tests.integration.conftest import Pipeline, Receiver, Reply, assert_signed
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, invoice_body, v2_body
 
 MAX_ATTEMPTS = 4

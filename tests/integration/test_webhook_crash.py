@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from harness.receiver import Receiver
 from paysandbox import deliveries, payments
 from paysandbox.repository import deliveries as store
-from sandbox.event_filter import matches_any
-from sandbox.lambda_events import stream_records_to_event
-from tests.integration.conftest import Pipeline, Receiver, assert_signed
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, v2_body
 
 
@@ -18,8 +17,7 @@ def test_crash_after_send_is_recovered_after_the_lease(
 ):
     merchant.call("POST", "/api/v2/payments", v2_body(callback_url=receiver.url()))
     operator.call("POST", "/api/v2/confirm-payment", {"payment_id": "pay_tx-1001"}, headers=OPERATOR)
-    records = stream_records_to_event(pipeline.read_stream(), pipeline.stream_arn)["Records"]
-    batch = {"Records": [r for r in records if matches_any(pipeline.filters, r)]}
+    batch = pipeline.next_batch()
 
     real_update = store.update_attempt
 
@@ -55,8 +53,7 @@ def test_crash_before_any_bookkeeping_is_recovered_after_the_lease(
     before the payment or the attempt is written: the claim alone brings the event back."""
     merchant.call("POST", "/api/v2/payments", v2_body(callback_url=receiver.url()))
     operator.call("POST", "/api/v2/confirm-payment", {"payment_id": "pay_tx-1001"}, headers=OPERATOR)
-    records = stream_records_to_event(pipeline.read_stream(), pipeline.stream_arn)["Records"]
-    batch = {"Records": [r for r in records if matches_any(pipeline.filters, r)]}
+    batch = pipeline.next_batch()
 
     def power_cut(*args, **kwargs):
         raise SystemExit("sandbox lost power")

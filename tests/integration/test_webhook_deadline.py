@@ -14,8 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from harness.receiver import Receiver, Reply
 from paysandbox import targets
-from tests.integration.conftest import Pipeline, Receiver, Reply
+from tests.integration.conftest import Pipeline
 from tests.support import OPERATOR, on_payment, v2_body
 
 DEADLINE = 2.0

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from tests.integration.conftest import Pipeline, Receiver, Reply, assert_signed
+from harness.receiver import Receiver, Reply
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, invoice_body, on_payment, v2_body, view_of
 
 

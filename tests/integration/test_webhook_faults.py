@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import Pipeline, Receiver, Reply, assert_signed, closed_port
+from harness.receiver import Receiver, Reply
+from harness.sandbox_process import free_port
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, on_payment, v2_body, view_of
 
 
@@ -112,7 +114,7 @@ def test_huge_response_body_is_read_bounded(pipeline, receiver: Receiver, mercha
 
 def test_connection_refused_is_retried(pipeline, receiver: Receiver, merchant, operator, settings_env):
     settings_env.setenv("WEBHOOK_MAX_ATTEMPTS", "2")
-    pid = _paid(merchant, operator, f"http://127.0.0.1:{closed_port()}/hook")
+    pid = _paid(merchant, operator, f"http://127.0.0.1:{free_port()}/hook")  # nothing listens there
     pipeline.run()
     log = _log(operator, pid)
     assert len(log) == 2 and all(e["response_status"] is None for e in log)
@@ -150,3 +152,27 @@ def test_redeliver_errors(pipeline, merchant, operator):
     status, body, _ = on_payment(operator, "GET", "pay_nope", "/webhooks", headers=OPERATOR)
     assert status == 404
     assert pipeline.receive("WebhookRetryQueue") == []  # nothing was enqueued
+
+
+def test_a_retry_job_whose_event_retention_removed_is_dropped_quietly(pipeline, receiver: Receiver, merchant, operator):
+    """The first attempt failed; before the retry runs, the event's log items expire (TTL).
+    The job is consumed - not failed back to SQS to crash again until the DLQ - and nothing
+    is sent."""
+    import boto3
+
+    receiver.plan = lambda request, n: Reply(500)
+    pid = _paid(merchant, operator, receiver.url())
+    pipeline.pump_stream()
+    assert len(receiver.requests) == 1
+    logs = boto3.client("dynamodb")
+    for item in logs.query(
+        TableName="WebhookLogs",
+        KeyConditionExpression="payment_id = :p",
+        ExpressionAttributeValues={":p": {"S": pid}},
+    )["Items"]:
+        logs.delete_item(TableName="WebhookLogs", Key={"payment_id": item["payment_id"], "sk": item["sk"]})
+
+    assert pipeline.pump_retries() == 1  # asserts the sender reported no batch item failure
+
+    assert len(receiver.requests) == 1
+    assert pipeline.receive("WebhookRetryQueue") == [] and pipeline.dead_letters() == []

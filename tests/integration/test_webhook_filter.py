@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import boto3
 
+from harness.receiver import Receiver
 from paysandbox import deliveries, expiry, payments
 from paysandbox.states import Status
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import stream_records_to_event
-from tests.integration.conftest import Pipeline, Receiver
-from tests.support import OPERATOR, v2_body
+from tests.integration.conftest import Pipeline
+from tests.support import OPERATOR, stream_records, v2_body
 
 
 def _status(record, image):
@@ -32,8 +33,7 @@ def test_only_terminal_transitions_pass_the_filter(pipeline: Pipeline, receiver:
     boto3.client("dynamodb").delete_item(TableName="Payments", Key={"payment_id": {"S": "pay_gone"}})
 
     # Fresh iterators from TRIM_HORIZON: every record the table ever produced.
-    pipeline._iterators.clear()
-    event = stream_records_to_event(pipeline.read_stream(), pipeline.stream_arn)
+    event = stream_records_to_event(stream_records(), pipeline.stream_arn)
     passed = [
         (r["eventName"], _status(r, "OldImage"), _status(r, "NewImage"))
         for r in event["Records"]
@@ -64,8 +64,7 @@ def test_unfiltered_records_still_send_nothing_extra(pipeline: Pipeline, receive
     merchant.call("POST", "/api/v2/payments", v2_body(callback_url=receiver.url()))
     operator.call("POST", "/api/v2/confirm-payment", {"payment_id": "pay_tx-1001"}, headers=OPERATOR)
     pipeline.run()
-    pipeline._iterators.clear()
-    everything = stream_records_to_event(pipeline.read_stream(), pipeline.stream_arn)
+    everything = stream_records_to_event(stream_records(), pipeline.stream_arn)  # from the start
     assert len(everything["Records"]) >= 3  # insert, paid, webhook_status bookkeeping
     assert pipeline.invoke(everything) == {"batchItemFailures": []}
     assert len(receiver.requests) == 1

@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from harness.receiver import Receiver
 from paysandbox import deliveries, payments, targets
-from tests.integration.conftest import Pipeline, Receiver, assert_signed
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, v2_body
 
 HOST = "hooks.merchant.test"

@@ -10,8 +10,9 @@ import ipaddress
 
 import pytest
 
+from harness.receiver import Receiver
 from paysandbox import targets
-from tests.integration.conftest import Pipeline, Receiver, assert_signed
+from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, invoice_body, on_payment, v2_body
 
 
@@ -91,3 +92,21 @@ def test_delivery_connects_to_the_resolved_address_with_the_named_host(
     assert request.headers["Host"] == f"hooks.merchant.test:{port}"
     assert request.path == "/hook?src=psp"
     assert_signed(request)
+
+
+def test_delivery_falls_back_to_the_next_resolved_address(
+    pipeline: Pipeline, receiver: Receiver, merchant, operator, dns
+):
+    """A name resolving to an address that refuses the connection, then to the receiver's:
+    the webhook still arrives, as a browser would fall back to the next address."""
+    port = receiver.server.server_address[1]
+    dns["two.merchant.test"] = ["127.0.0.2", "127.0.0.1"]  # nothing listens on 127.0.0.2
+    merchant.call("POST", "/api/v2/payments", v2_body(callback_url=f"http://two.merchant.test:{port}/hook"))
+    operator.call("POST", "/api/v2/confirm-payment", {"payment_id": "pay_tx-1001"}, headers=OPERATOR)
+
+    pipeline.run()
+
+    (request,) = receiver.requests
+    assert_signed(request)
+    (entry,) = on_payment(operator, "GET", "pay_tx-1001", "/webhooks", headers=OPERATOR)[1]["deliveries"]
+    assert entry["outcome"] == "delivered"

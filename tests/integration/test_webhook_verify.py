@@ -8,7 +8,8 @@ import time
 import pytest
 from standardwebhooks import Webhook
 
-from tests.integration.conftest import SECRET, Pipeline, Receiver
+from harness.receiver import Receiver
+from tests.integration.conftest import SECRET, Pipeline
 from tests.support import OPERATOR, invoice_body
 
 SCHEME_HEADERS = {

@@ -34,6 +34,7 @@ from typing import Any
 
 import pytest
 
+from harness.fake_aws import fake_aws_environment
 from sandbox.apigw import proxy_event
 from sandbox.template import load_template
 from tests.support import ROOT
@@ -185,11 +186,7 @@ def test_every_handler_imports_and_answers_from_the_build_output(build_dir: Path
 
     env = {
         "PATH": os.environ["PATH"],
-        "AWS_REGION": "eu-west-1",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "probe",
-        "AWS_SECRET_ACCESS_KEY": "probe",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        **fake_aws_environment(key="probe"),
         "POWERTOOLS_SERVICE_NAME": "paysandbox",
         "POWERTOOLS_METRICS_NAMESPACE": "PaySandbox",
         "PAYMENTS_TABLE": "Payments",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paysandbox.errors import BadRequest, Conflict, NotFound, PaySandboxError, Throttled, Unauthorized, ValidationFailed
+from paysandbox.errors import BadRequest, Conflict, NotFound, PaySandboxError, Unauthorized, ValidationFailed
 from paysandbox.settings import ConfigurationError, get_settings
 
 
@@ -34,6 +34,7 @@ def test_bad_configuration_fails_loudly(settings_env: pytest.MonkeyPatch) -> Non
     settings_env.setenv("PAYMENT_TTL_SECONDS", "60")
     for name, raw in [
         ("WEBHOOK_MAX_ATTEMPTS", "0"),
+        ("WEBHOOK_MAX_ATTEMPTS", "51"),
         ("ALLOW_PRIVATE_WEBHOOK_TARGETS", "maybe"),
         ("WEBHOOK_RETRY_DELAYS", ","),
     ]:
@@ -42,6 +43,15 @@ def test_bad_configuration_fails_loudly(settings_env: pytest.MonkeyPatch) -> Non
             get_settings()
         settings_env.delenv(name)
         get_settings.cache_clear()
+
+
+def test_webhook_max_attempts_has_a_ceiling_of_50(settings_env: pytest.MonkeyPatch) -> None:
+    settings_env.setenv("WEBHOOK_MAX_ATTEMPTS", "50")
+    assert get_settings().webhook_max_attempts == 50
+    get_settings.cache_clear()
+    settings_env.setenv("WEBHOOK_MAX_ATTEMPTS", "51")
+    with pytest.raises(ConfigurationError, match="WEBHOOK_MAX_ATTEMPTS='51'"):
+        get_settings()
 
 
 def test_boolean_spellings(settings_env: pytest.MonkeyPatch) -> None:
@@ -59,7 +69,6 @@ def test_boolean_spellings(settings_env: pytest.MonkeyPatch) -> None:
         (NotFound, 404),
         (Conflict, 409),
         (ValidationFailed, 422),
-        (Throttled, 429),
     ],
 )
 def test_each_domain_error_has_its_status_and_the_one_shape(error: type[PaySandboxError], status: int) -> None:

@@ -237,8 +237,9 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
         "timestamp": now,
         "ttl": event.get("ttl"),
     }
-    existing = store.claim_attempt(claim, now)
-    if existing is not None:
+    claimed = store.claim_attempt(claim, now)
+    if not claimed.won:
+        existing = claimed.found
         # This attempt was already made (or is being made) by an earlier copy of this job.
         if existing.get("state") == "sending":
             # Unknown yet: in flight elsewhere, or its sender crashed. Look again once the

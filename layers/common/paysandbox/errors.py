@@ -54,11 +54,6 @@ class ValidationFailed(PaySandboxError):
     code = "validation_error"
 
 
-class Throttled(PaySandboxError):
-    status = 429
-    code = "throttled"
-
-
 def validation_failed(exc: Any) -> ValidationFailed:
     """Turn a pydantic ``ValidationError`` into a 422 listing every field problem.
 

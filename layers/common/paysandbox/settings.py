@@ -53,8 +53,10 @@ def _positive_float(raw: str) -> float:
 
 @dataclass(frozen=True)
 class Settings:
-    payments_table: str = "Payments"
-    webhook_logs_table: str = "WebhookLogs"
+    # No default: a missing variable must fail (repository.required_table), not silently
+    # target some table of a default name in the account.
+    payments_table: str = ""
+    webhook_logs_table: str = ""
     stage: str = "local"
     payment_ttl_seconds: int = 900
     retention_days: int = 30

@@ -42,7 +42,7 @@ def apply(
     if not sources:
         raise ValueError(f"no state moves to {target.value}")
     if target is Status.EXPIRED:
-        expiry_condition: str | None = "expired"
+        expiry_condition: store.Expiry | None = "expired"
     else:
         # Leaving an open state needs the payment unexpired; later moves (refunds) do not.
         expiry_condition = "unexpired" if sources <= OPEN else None

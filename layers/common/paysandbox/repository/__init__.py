@@ -29,6 +29,17 @@ class ConditionFailed(Exception):
         self.existing = existing
 
 
+class TableNotConfigured(RuntimeError):
+    """A table's environment variable is missing: fail, never guess a table by a default name."""
+
+
+def required_table(name: str, variable: str) -> str:
+    """The table name the environment gave (the template sets it on every function)."""
+    if not name:
+        raise TableNotConfigured(f"{variable} is not set: it must name the table (the template sets it).")
+    return name
+
+
 def to_attr(value: Any) -> dict[str, Any]:
     if isinstance(value, float):
         value = Decimal(repr(value))

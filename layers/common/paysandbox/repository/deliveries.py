@@ -16,9 +16,10 @@ Items of one payment (partition ``payment_id``):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from paysandbox.repository import dynamodb, from_item, to_attr, to_item
+from paysandbox.repository import dynamodb, from_item, required_table, to_attr, to_item
 from paysandbox.settings import get_settings
 
 EVENT_PREFIX = "event#"
@@ -27,7 +28,7 @@ MAX_LOG_ITEMS = 1000
 
 
 def _table() -> str:
-    return get_settings().webhook_logs_table
+    return required_table(get_settings().webhook_logs_table, "WEBHOOK_LOGS_TABLE")
 
 
 def event_sk(event_id: str) -> str:
@@ -76,8 +77,17 @@ def new_chain(payment_id: str, event_id: str, ttl: float | None) -> int:
     return int(response["Attributes"]["chains"]["N"])
 
 
-def claim_attempt(item: dict[str, Any], now: float) -> dict[str, Any] | None:
-    """Claim one attempt before sending it. None when claimed; else the existing item.
+@dataclass(frozen=True)
+class Claim:
+    """What ``claim_attempt`` got: ``won`` when this sender now holds the attempt; otherwise
+    ``found`` is the attempt as another sender left it (``{}`` if DynamoDB returned no item)."""
+
+    won: bool
+    found: dict[str, Any]
+
+
+def claim_attempt(item: dict[str, Any], now: float) -> Claim:
+    """Claim one attempt before sending it.
 
     An existing claim is taken over only while it is still ``sending`` and its lease has
     run out: the sender that made it died without recording a result.
@@ -93,8 +103,8 @@ def claim_attempt(item: dict[str, Any], now: float) -> dict[str, Any] | None:
         )
     except dynamodb.exceptions.ConditionalCheckFailedException as exc:
         old = getattr(exc, "response", {}).get("Item")
-        return from_item(old) if old else {}
-    return None
+        return Claim(won=False, found=from_item(old) if old else {})
+    return Claim(won=True, found=item)
 
 
 def update_attempt(payment_id: str, sk: str, values: dict[str, Any]) -> None:
@@ -131,7 +141,7 @@ def set_payment_webhook_status(
         values[":n"] = to_attr(add_attempts)
     try:
         dynamodb.update_item(
-            TableName=get_settings().payments_table,
+            TableName=required_table(get_settings().payments_table, "PAYMENTS_TABLE"),
             Key={"payment_id": {"S": payment_id}},
             UpdateExpression=expression,
             ConditionExpression="attribute_exists(payment_id) AND #status = :st",

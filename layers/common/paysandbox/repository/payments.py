@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from paysandbox.repository import ConditionFailed, dynamodb, from_item, to_attr, to_item
+from paysandbox.repository import ConditionFailed, dynamodb, from_item, required_table, to_attr, to_item
 from paysandbox.settings import get_settings
 
 # While a payment is open it carries this partition key of the sparse `by-expiry` index.
@@ -13,6 +13,12 @@ DUE_PARTITION = "open"
 STATUS_INDEX = "by-status"
 EXPIRY_INDEX = "by-expiry"
 STATUS_INDEX_KEYS = {"payment_id", "status_group", "created_at"}
+
+
+# ``update_if(expiry=...)``: the payment must be unexpired (expires_at > now) or expired.
+# A Literal, and a lookup that fails on anything else: a typo cannot invert the check.
+Expiry = Literal["unexpired", "expired"]
+_EXPIRY_CONDITIONS: dict[str, str] = {"unexpired": "expires_at > :now", "expired": "expires_at <= :now"}
 
 
 @dataclass(frozen=True)
@@ -23,7 +29,7 @@ class Below:
 
 
 def _table() -> str:
-    return get_settings().payments_table
+    return required_table(get_settings().payments_table, "PAYMENTS_TABLE")
 
 
 def put_new(item: dict[str, Any]) -> None:
@@ -52,7 +58,7 @@ def update_if(
     set_values: dict[str, Any],
     remove: tuple[str, ...] = (),
     add: dict[str, int] | None = None,
-    expiry_condition: str | None = None,
+    expiry_condition: Expiry | None = None,
     now: float | None = None,
     require: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -91,9 +97,9 @@ def update_if(
         values[f":f{i}"] = {"S": status}
         placeholders.append(f":f{i}")
     condition = f"#status IN ({', '.join(placeholders)})"
-    if expiry_condition:
+    if expiry_condition is not None:
         values[":now"] = to_attr(now)
-        condition += " AND expires_at > :now" if expiry_condition == "unexpired" else " AND expires_at <= :now"
+        condition += " AND " + _EXPIRY_CONDITIONS[expiry_condition]
     for i, (field, wanted) in enumerate((require or {}).items()):
         names[f"#q{i}"] = field
         if wanted is None:

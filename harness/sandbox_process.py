@@ -1,4 +1,7 @@
-"""Start ``python -m sandbox`` as a user would (a subprocess on free ports) and stop it."""
+"""Start ``python -m sandbox`` as a user would (a subprocess on free ports) and stop it.
+
+The end-to-end tests (their ``sandbox_factory`` fixture) and the benchmarks both use it.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +14,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "e2e-operator-token"
 SECRET = "e2e-webhook-secret"
 
 
 def free_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -115,20 +116,3 @@ def start_sandbox(tmp_path: Path, **env: str) -> Sandbox:
             raise AssertionError(f"the sandbox did not start:\n{sandbox.output()}")
         time.sleep(0.1)
     return sandbox
-
-
-@pytest.fixture
-def sandbox_factory(tmp_path: Path) -> Iterator[Any]:
-    """``start(**env)`` starts a sandbox; any still running at the end is killed (test failed)."""
-    started: list[Sandbox] = []
-
-    def start(**env: str) -> Sandbox:
-        sandbox = start_sandbox(tmp_path, **env)
-        started.append(sandbox)
-        return sandbox
-
-    yield start
-    for sandbox in started:
-        if sandbox.process.poll() is None:
-            sandbox.process.kill()
-            sandbox.process.wait()
