@@ -29,7 +29,7 @@ def test_console_saves_token_lists_confirms_shows_deliveries_and_redelivers(
     sandbox: Sandbox = sandbox_factory()
     tx_id = f"console-{prefix.strip('/') or 'root'}"
     status, created = sandbox.request(
-        "POST", f"{prefix}/api/v2/payments", v2_body(tx_id=tx_id, callback_url=f"{receiver.url}/ok")
+        "POST", f"{prefix}/api/v2/payments", v2_body(tx_id=tx_id, callback_url=receiver.url("/ok"))
     )
     assert status == 200
     payment_id = created["payment_id"]
