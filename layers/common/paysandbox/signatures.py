@@ -90,10 +90,9 @@ def verify(secret: str, raw: bytes, headers: dict[str, str]) -> str:
         checked.append(SCHEME_X_PAYMENT_SIGNATURE)
     if "x-signature" in lowered:
         try:
-            payload = json.loads(raw)
-        except ValueError:
+            expected = x_signature(secret, json.loads(raw))
+        except (ValueError, RecursionError):
             raise InvalidSignature("malformed_json", "X-Signature needs a JSON body.") from None
-        expected = x_signature(secret, payload)
         if not hmac.compare_digest(expected.encode(), lowered["x-signature"].strip().lower().encode()):
             raise InvalidSignature("invalid_x_signature", "X-Signature does not match the sorted-keys JSON body.")
         checked.append(SCHEME_X_SIGNATURE)

@@ -12,7 +12,7 @@ from paysandbox.settings import get_settings
 DUE_PARTITION = "open"
 STATUS_INDEX = "by-status"
 EXPIRY_INDEX = "by-expiry"
-STATUS_INDEX_KEYS = {"payment_id", "status_group", "created_at"}
+STATUS_INDEX_KEYS: dict[str, type] = {"payment_id": str, "status_group": str, "created_at": float}
 
 
 @dataclass(frozen=True)
