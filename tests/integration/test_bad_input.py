@@ -100,3 +100,66 @@ def test_a_cursor_the_api_handed_out_still_pages(merchant: Api, operator: Api) -
             break
         query = f"status=pending&limit=2&cursor={body['next_cursor']}"
     assert sorted(seen) == ["pay_tx-0", "pay_tx-1", "pay_tx-2"]
+
+
+# ------------------------------------------------------------------ control characters
+
+CONTROL_CHARACTERS = {
+    "NUL": "\x00",
+    "BEL (C0)": "\x07",
+    "ESC (C0)": "\x1b",
+    "newline": "\n",
+    "DEL": "\x7f",
+    "NEL (C1)": "\x85",
+    "CSI (C1)": "\x9b",
+    "RLO U+202E": "\u202e",
+    "LRE U+202A": "\u202a",
+    "LRI U+2066": "\u2066",
+    "PDI U+2069": "\u2069",
+    "RLM U+200F": "\u200f",
+    "ALM U+061C": "\u061c",
+    "lone surrogate": "\ud800",
+}
+TEXT_FIELDS = [
+    ("/api/create-invoice", "reference"),
+    ("/api/create-invoice", "description"),
+    ("/api/v2/payments", "tx_id"),
+    ("/api/v2/payments", "order_id"),
+    ("/api/v2/payments", "user_id"),
+]
+
+
+def _body_with(path: str, field: str, value: str) -> dict[str, Any]:
+    from tests.support import invoice_body
+
+    return invoice_body(**{field: value}) if path == "/api/create-invoice" else v2_body(**{field: value})
+
+
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS.values(), ids=CONTROL_CHARACTERS.keys())
+@pytest.mark.parametrize(("path", "field"), TEXT_FIELDS, ids=[f for _, f in TEXT_FIELDS])
+def test_control_characters_in_text_fields_are_a_422(merchant: Api, path: str, field: str, char: str) -> None:
+    # json.dumps escapes every one of them (\u0000, \u202e, \ud800), as a client's JSON would.
+    status, body, _ = merchant.call("POST", path, _body_with(path, field, f"order{char}1001"))
+    assert status == 422, body
+    assert [d["field"] for d in body["error"]["details"]] == [field]
+    assert stored_payments() == []
+
+
+def test_an_operator_fail_reason_with_control_characters_is_a_422(merchant: Api, operator: Api) -> None:
+    assert merchant.call("POST", "/api/v2/payments", v2_body())[0] == 200
+    answer = operator.call(
+        "POST", "/api/v2/fail-payment", {"payment_id": "pay_tx-1001", "reason": "fraud\u202echeck"}, headers=OPERATOR
+    )
+    assert answer[0] == 422
+    assert [p["status"] for p in stored_payments()] == ["pending"]
+
+
+@pytest.mark.parametrize(
+    "text", ["Замовлення №1001", "注文 1001", "café crème", "👩‍💻 team order", "a\u00a0b (no-break space)", "שלום 1001"]
+)
+def test_ordinary_unicode_text_is_accepted_unchanged(merchant: Api, text: str) -> None:
+    status, body, _ = merchant.call("POST", "/api/create-invoice", _body_with("/api/create-invoice", "reference", text))
+    assert status == 200, body
+    status, body, _ = merchant.call("POST", "/api/v2/payments", v2_body(order_id=text, user_id=text))
+    assert status == 200, body
+    assert {p.get("reference") or p["order_id"] for p in stored_payments()} == {text}
