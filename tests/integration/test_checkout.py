@@ -519,8 +519,8 @@ def test_code_is_emailed_through_ses_when_a_sender_is_configured(
     sender = "codes@paysandbox.example"
     _use_ses_sender(settings_env, sender)
     customer = Customer()
-    payment_id = _create(merchant, reference="order-mail")
-    page = customer.pay(payment_id, "4444444444444444", email="buyer@example.com")
+    payment_id = _create(merchant, reference="order-mail", customer_email="buyer@example.com")
+    page = customer.pay(payment_id, "4444444444444444")
     assert "b***@example.com" in page.html
 
     sent = ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].sent_messages

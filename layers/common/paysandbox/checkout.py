@@ -173,8 +173,13 @@ class CardResult:
     code: str | None = None  # the new one-time code, for the page to show while SANDBOX_SHOW_OTP
 
 
-def _validate_card_form(form: Mapping[str, str]) -> tuple[str, str | None]:
-    """(card digits, e-mail or None), or FormInvalid naming every bad field."""
+def _validate_card_form(form: Mapping[str, str]) -> str:
+    """The card digits, or FormInvalid naming every bad field.
+
+    The e-mail field is checked for form but never used: one-time codes go only to the
+    ``customer_email`` the merchant gave at creation, never to an address typed on this
+    public form (anyone could make the sandbox mail a stranger).
+    """
     errors: dict[str, str] = {}
     email = form.get("email", "").strip() or None
     if email is not None and (len(email) > 254 or not EMAIL_RE.fullmatch(email)):
@@ -192,7 +197,7 @@ def _validate_card_form(form: Mapping[str, str]) -> tuple[str, str | None]:
         errors["cvv"] = "Enter the 3 or 4 digit security code."
     if errors:
         raise FormInvalid(errors)
-    return digits, email
+    return digits
 
 
 def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
@@ -204,16 +209,14 @@ def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
     on or expired, returned unchanged. Malformed input raises FormInvalid and changes nothing.
     """
     _check_id_and_csrf(payment_id, CARD_FORM, form.get("csrf_token"))
-    digits, email = _validate_card_form(form)
+    digits = _validate_card_form(form)
     now = clock.now_epoch()
     card = cards.lookup(digits)
     extra: dict[str, Any] = {"card_mask": cards.mask(digits)}
-    if email:
-        extra["customer_email"] = email
     code = None
     if card.outcome.needs_otp:
         code = otp.new_code()
-        extra.update(otp_hash=otp.hash_code(payment_id, code), otp_attempts=0)
+        extra.update(otp_hash=otp.hash_code(payment_id, code), otp_attempts=0, otp_emails=0)
         if card.decline_code:  # what the right code will lead to, so the code step needs no read
             extra["otp_decline_code"] = card.decline_code
         target = Status.WAITING_FOR_OTP
@@ -232,7 +235,7 @@ def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
     logger.info("card step", extra={"payment_id": payment_id, "card_mask": extra["card_mask"], "to": target.value})
     moved = _checkout_of(item, now)  # the write returned the new item: no read back
     if code is not None:
-        _email_code(moved.payment, code)
+        _email_code(moved.payment, code, now)
     return CardResult(moved, code)
 
 
@@ -258,9 +261,25 @@ def _refused_item(lost: ConditionFailed, payment_id: str) -> dict[str, Any]:
     return lost.existing
 
 
-def _email_code(payment: Payment, code: str) -> None:
+def _email_code(payment: Payment, code: str, now: float) -> None:
+    """E-mail the code to the merchant's ``customer_email``, at most ``otp.MAX_EMAILS`` times.
+
+    Each send is counted first with a conditional write (``otp_emails`` below the cap), so
+    racing resends cannot pass it either; a send that then fails still counts.
+    """
     sender = get_settings().ses_sender
     if not sender or not payment.customer_email:
+        return
+    try:
+        store.update_if(
+            payment.payment_id,
+            from_statuses={Status.WAITING_FOR_OTP.value},
+            set_values={"updated_at": now},
+            add={"otp_emails": 1},
+            require={"otp_emails": store.Below(otp.MAX_EMAILS)},
+        )
+    except ConditionFailed:
+        logger.info("one-time code not e-mailed: limit reached", extra={"payment_id": payment.payment_id})
         return
     from paysandbox import mailer  # only this path needs SES
 
@@ -399,7 +418,7 @@ def resend_otp(payment_id: str, csrf: str | None) -> CardResult:
         return CardResult(_checkout_of(lost.existing or item, now))
     logger.info("new one-time code", extra={"payment_id": payment_id})
     moved = _checkout_of(item, now)
-    _email_code(moved.payment, code)
+    _email_code(moved.payment, code, now)
     return CardResult(moved, code)
 
 
