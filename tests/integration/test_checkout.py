@@ -547,9 +547,10 @@ def test_ses_failure_still_leaves_the_code_step_usable(merchant: Api, settings_e
     settings_env.setenv("SES_SENDER", "unverified@paysandbox.example")
     get_settings.cache_clear()
     customer = Customer()
-    payment_id = _create(merchant)
-    page = customer.pay(payment_id, "4444444444444444", email="buyer@example.com")
+    payment_id = _create(merchant, customer_email="buyer@example.com")
+    page = customer.pay(payment_id, "4444444444444444")
     assert page.code
+    assert _item(payment_id)["otp_emails"] == 1  # the refused send was attempted (and counted)
     assert "Payment successful" in customer.enter_code(payment_id, page.code).html
 
 
