@@ -490,7 +490,7 @@ def test_no_card_number_cvv_or_code_reaches_logs_or_the_table(
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.INFO, logger="botocore")
     customer = Customer()
-    payment_id = _create(merchant)
+    payment_id = _create(merchant, customer_email="buyer@example.com")
     page = customer.pay(payment_id, "4444 4444 4444 4444", email="buyer@example.com", cvv="9731")
     code = page.code
     assert code
