@@ -454,22 +454,6 @@ def _use_ses_sender(env: pytest.MonkeyPatch, sender: str) -> None:
     boto3.client("ses").verify_email_identity(EmailAddress=sender)
 
 
-@pytest.fixture
-def stream_handler_output() -> Iterator[io.StringIO]:
-    """Everything every logging StreamHandler writes (Powertools' JSON logger included): each
-    keeps the stream it was created with, which pytest's own capture may not see."""
-    buffer = io.StringIO()
-    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in list(logging.Logger.manager.loggerDict))]
-    swapped = []
-    for logger in loggers:
-        for handler in logger.handlers:
-            if type(handler) is logging.StreamHandler:
-                swapped.append((handler, handler.setStream(buffer)))
-    yield buffer
-    for handler, stream in swapped:
-        handler.setStream(stream)
-
-
 def _standalone(secret: str, text: str) -> bool:
     """``secret`` as a value of its own, not digits inside a timestamp, float or hex id (those
     would make a random 6-digit code or a 4-digit CVV match by chance)."""
