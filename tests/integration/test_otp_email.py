@@ -95,3 +95,23 @@ def test_sends_per_payment_are_capped_and_counted(merchant: Api, ses: Any) -> No
     assert item is not None
     assert (item["otp_emails"], item["otp_resends"]) == (otp.MAX_EMAILS, otp.MAX_RESENDS)
     assert len(codes) > 1
+
+
+def test_without_the_code_on_the_page_no_new_code_is_made_once_no_e_mail_can_carry_it(
+    merchant: Api, ses: Any, settings_env: pytest.MonkeyPatch
+) -> None:
+    """With SANDBOX_SHOW_OTP off the e-mail is the only way to the code: a resend past the
+    e-mail cap would replace the code with one nobody can read, so it is not offered."""
+    settings_env.setenv("SANDBOX_SHOW_OTP", "false")
+    payment_id = _create(merchant, customer_email=BUYER)
+    _pay_with_4444(payment_id, email="")
+    token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
+    for _ in range(otp.MAX_EMAILS - 1):
+        assert checkout.resend_otp(payment_id, token).code
+    mailed_hash = (store.get(payment_id) or {})["otp_hash"]
+    assert not checkout.load(payment_id).can_resend  # the page shows no "Send a new code"
+    assert checkout.resend_otp(payment_id, token).code is None
+    item = store.get(payment_id)
+    assert item is not None
+    assert (item["otp_hash"], item["otp_emails"]) == (mailed_hash, otp.MAX_EMAILS)
+    assert _sent(ses) == otp.MAX_EMAILS

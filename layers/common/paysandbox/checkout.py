@@ -91,10 +91,20 @@ class Checkout:
     page: Page
     otp_hash: str | None = None
     otp_resends: int = 0
+    otp_emails: int = 0
 
     @property
     def can_resend(self) -> bool:
-        return self.page is Page.OTP and self.otp_resends < otp.MAX_RESENDS
+        """A new code can be had: fewer than MAX_RESENDS so far, and someone can read it.
+
+        When the e-mail is the only way to the code (SANDBOX_SHOW_OTP off), no new code is
+        made once the e-mail cap is reached: it would replace the mailed one unseen.
+        """
+        if self.page is not Page.OTP or self.otp_resends >= otp.MAX_RESENDS:
+            return False
+        settings = get_settings()
+        mail_only = bool(settings.ses_sender and self.payment.customer_email) and not settings.sandbox_show_otp
+        return not (mail_only and self.otp_emails >= otp.MAX_EMAILS)
 
     def shows_code(self, code: str | None) -> bool:
         """Whether ``code`` (e.g. from the browser that entered the card) is this payment's live code."""
@@ -128,6 +138,7 @@ def _checkout_of(item: dict[str, Any], now: float) -> Checkout:
         page=page_for(payment, now),
         otp_hash=item.get("otp_hash"),
         otp_resends=int(item.get("otp_resends") or 0),
+        otp_emails=int(item.get("otp_emails") or 0),
     )
 
 
