@@ -10,7 +10,9 @@ the advanced clock) whether to run the attempt or hop it forward.
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -231,3 +233,22 @@ def assert_signed(request: Received) -> dict[str, Any]:
     Webhook(SECRET.encode()).verify(request.body, headers)
     assert headers["webhook-id"] == payload["event_id"]
     return dict(payload)
+
+
+# ------------------------------------------------------------------ log capture
+
+
+@pytest.fixture
+def stream_handler_output() -> Iterator[io.StringIO]:
+    """Everything every logging StreamHandler writes (Powertools' JSON logger included): each
+    keeps the stream it was created with, which pytest's own capture may not see."""
+    buffer = io.StringIO()
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in list(logging.Logger.manager.loggerDict))]
+    swapped = []
+    for logger in loggers:
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler:
+                swapped.append((handler, handler.setStream(buffer)))
+    yield buffer
+    for handler, stream in swapped:
+        handler.setStream(stream)

@@ -74,11 +74,13 @@ def test_410_stops_the_chain_as_gone(pipeline, receiver: Receiver, merchant, ope
     [
         (429, "120", [120]),  # later than the schedule's 10 s: honoured
         (503, "3", [10]),  # sooner than the schedule: the schedule wins
-        (429, "99999", [900, 900]),  # capped at the schedule's max (1800 s), hopped past SQS's 900 s
+        (429, "3000", [900, 900, 900, 300]),  # beyond the schedule's max (1800 s): still honoured
+        (503, "3600", [900, 900, 900, 900]),  # exactly the one-hour ceiling
+        (429, "99999", [900, 900, 900, 900]),  # beyond the ceiling: retried at the ceiling (1 h)
         (503, "not-a-date", [10]),
     ],
 )
-def test_retry_after_is_honoured_within_the_cap(
+def test_retry_after_is_honoured_up_to_the_one_hour_ceiling(
     pipeline, receiver: Receiver, merchant, operator, status, retry_after, expected_delays
 ):
     receiver.plan = lambda request, n: Reply(status, b"slow down", {"Retry-After": retry_after}) if n == 1 else Reply()

@@ -36,6 +36,12 @@ def dns(monkeypatch):
         "http://0x7f.1:8080/hook",
         "http://[::ffff:10.0.0.1]/hook",
         "https://internal.merchant.test/hook",
+        "http://merchant.example@127.0.0.1/hook",  # userinfo: the host is 127.0.0.1
+        "http://127.0.0.1#@merchant.example/hook",  # fragment: the host is still 127.0.0.1
+        "http://127.0.0.1:80@merchant.example/hook",  # userinfo with a port-like password
+        "http://[::ffff:7f00:1]/hook",  # IPv4-mapped, hex
+        "http://[2001::a9fe:a9fe]/hook",  # Teredo prefix
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64
     ],
 )
 def test_create_refuses_private_targets_with_422(merchant, operator, settings_env, dns, url):

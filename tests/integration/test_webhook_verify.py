@@ -105,3 +105,49 @@ def test_bad_requests_are_400_with_the_error_shape(merchant, aws, raw, headers, 
     status, body, _ = _verify(merchant, raw, headers)
     assert status == 400
     assert body["valid"] is False and body["error"]["code"] == code and body["error"]["message"]
+
+
+def _prepend(raw: bytes, fields: bytes) -> bytes:
+    assert raw.startswith(b"{")
+    return b"{" + fields + b", " + raw[1:]
+
+
+def test_a_captured_body_with_duplicate_keys_prepended_is_refused_under_x_signature(delivered, merchant):
+    """The legacy scheme re-serialises: a parser keeping the last duplicate sees the signed
+    body, one keeping the first sees "failed" and 1. Such a body must never verify."""
+    raw, headers = delivered
+    forged = _prepend(raw, b'"status": "failed", "amount": 1')
+    status, body, _ = _verify(merchant, forged, {"X-Signature": headers["X-Signature"]})
+    assert status == 400 and body["valid"] is False
+    assert body["error"]["code"] == "duplicate_json_keys"
+    assert "amount" in body["error"]["message"]  # the first key seen twice
+
+
+@pytest.mark.parametrize("scheme", list(SCHEME_HEADERS))
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"event": "payment.completed", "event": "payment.failed", "event_id": "evt_1"}',
+        b'{"event_id": "evt_1", "meta": {"k": 1, "k": 2}}',
+        b'[{"event_id": "evt_1", "event_id": "evt_2"}]',
+    ],
+    ids=["top level", "nested object", "inside an array"],
+)
+def test_duplicate_keys_are_refused_under_every_scheme_even_when_signed(merchant, aws, scheme, raw):
+    from datetime import UTC, datetime
+
+    from paysandbox import signatures
+
+    now = time.time()
+    signed = {
+        "x-signature": {"X-Signature": signatures.x_signature(SECRET, json.loads(raw))},
+        "x-payment-signature": {"X-Payment-Signature": signatures.x_payment_signature(SECRET, raw)},
+        "standard-webhooks": {
+            "webhook-id": "evt_1",
+            "webhook-timestamp": str(int(now)),
+            "webhook-signature": Webhook(SECRET.encode()).sign("evt_1", datetime.fromtimestamp(now, UTC), raw.decode()),
+        },
+    }[scheme]
+    status, body, _ = _verify(merchant, raw, signed)
+    assert status == 400, body
+    assert body == {"valid": False, "error": {"code": "duplicate_json_keys", "message": body["error"]["message"]}}

@@ -50,6 +50,14 @@ REFUSED = [
     "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
     "http://[::127.0.0.1]/",  # IPv4-compatible (deprecated)
     "http://[2001:db8::1]/",  # documentation
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo (client 127.0.0.1, obfuscated)
+    "http://[2001::7f00:1]/",  # Teredo prefix, plain 127.0.0.1 in the low bits
+    "http://[64:ff9b:1::a9fe:a9fe]/",  # NAT64 local-use prefix of 169.254.169.254
+    "http://[::ffff:0:7f00:1]/",  # IPv4-translated (RFC 2765) 127.0.0.1
+    "http://[0:0:0:0:0:ffff:7f00:1]/",  # mapped, written out in full
+    "http://[::ffff:127.0.0.1]:80/",  # mapped, with a port
+    "http://[fe80::1%25eth0]/",  # link-local with a zone id
+    "http://0/",  # 0.0.0.0 in one number
     "https://private.merchant.test/hook",  # resolves to 10.1.2.3
     "https://mixed.merchant.test/hook",  # one public, one private address: refused
     "https://metadata.merchant.test/hook",  # resolves to ::ffff:169.254.169.254
@@ -123,3 +131,32 @@ def test_ipv4_spellings_are_read_like_the_resolver(spelling, address):
 def test_names_are_not_literals():
     assert targets.literal_address("example.com") is None
     assert targets.literal_address("1e100.net") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/",  # fullwidth digits: IDNA maps them to 127.0.0.1
+        "http://127\u30020\u30020\u30021/",  # ideographic full stops
+        "http://\u2460\u2461\u2466.0.0.1/",  # circled digits
+        "http://\uff11\uff16\uff19.\uff12\uff15\uff14.\uff11\uff16\uff19.\uff12\uff15\uff14/",  # metadata
+    ],
+    ids=["fullwidth", "ideographic dots", "circled", "fullwidth metadata"],
+)
+def test_unicode_digit_spellings_are_refused_with_the_real_resolver(settings_env, url):
+    """No fake DNS here: the host goes through the resolver the sender itself uses, which
+    normalises these spellings to a forbidden IPv4 address (no network involved)."""
+    settings_env.setenv("ALLOW_PRIVATE_WEBHOOK_TARGETS", "false")
+    with pytest.raises(UnsafeTarget):
+        check_at_creation(url)
+    with pytest.raises(UnsafeTarget):
+        target_for_delivery(url)
+
+
+def test_digits_that_normalise_to_no_address_never_reach_a_forbidden_one(settings_env):
+    # Arabic-Indic digits are not compatibility digits: the name is punycoded and does not
+    # resolve, so it is accepted at creation and refused at every delivery.
+    settings_env.setenv("ALLOW_PRIVATE_WEBHOOK_TARGETS", "false")
+    url = "http://\u0661\u0662\u0667.\u0660.\u0660.\u0661/"
+    with pytest.raises((UnsafeTarget, targets.UnresolvableTarget)):
+        target_for_delivery(url)

@@ -8,7 +8,9 @@ payment that is no longer waiting for that form change nothing and just show its
 A form post does not read the payment first: its CSRF token is stateless and the write's
 condition is the check. A refused write hands back the item as it was
 (``ConditionFailed.existing``), which is all the page needs; a successful one hands back the
-new item. So the card form and the right code cost one request each.
+new item. So the card form costs one request, a code two at most: its attempt is reserved
+(counted) in one conditional write before it is compared, so no number of guesses in flight
+gets more than 3 compared.
 
 The card number and CVV live only in the arguments of ``pay_by_card``: the payment keeps
 ``card_mask``; the one-time code is kept only as a keyed hash (``otp``).
@@ -89,10 +91,20 @@ class Checkout:
     page: Page
     otp_hash: str | None = None
     otp_resends: int = 0
+    otp_emails: int = 0
 
     @property
     def can_resend(self) -> bool:
-        return self.page is Page.OTP and self.otp_resends < otp.MAX_RESENDS
+        """A new code can be had: fewer than MAX_RESENDS so far, and someone can read it.
+
+        When the e-mail is the only way to the code (SANDBOX_SHOW_OTP off), no new code is
+        made once the e-mail cap is reached: it would replace the mailed one unseen.
+        """
+        if self.page is not Page.OTP or self.otp_resends >= otp.MAX_RESENDS:
+            return False
+        settings = get_settings()
+        mail_only = bool(settings.ses_sender and self.payment.customer_email) and not settings.sandbox_show_otp
+        return not (mail_only and self.otp_emails >= otp.MAX_EMAILS)
 
     def shows_code(self, code: str | None) -> bool:
         """Whether ``code`` (e.g. from the browser that entered the card) is this payment's live code."""
@@ -126,6 +138,7 @@ def _checkout_of(item: dict[str, Any], now: float) -> Checkout:
         page=page_for(payment, now),
         otp_hash=item.get("otp_hash"),
         otp_resends=int(item.get("otp_resends") or 0),
+        otp_emails=int(item.get("otp_emails") or 0),
     )
 
 
@@ -171,8 +184,13 @@ class CardResult:
     code: str | None = None  # the new one-time code, for the page to show while SANDBOX_SHOW_OTP
 
 
-def _validate_card_form(form: Mapping[str, str]) -> tuple[str, str | None]:
-    """(card digits, e-mail or None), or FormInvalid naming every bad field."""
+def _validate_card_form(form: Mapping[str, str]) -> str:
+    """The card digits, or FormInvalid naming every bad field.
+
+    The e-mail field is checked for form but never used: one-time codes go only to the
+    ``customer_email`` the merchant gave at creation, never to an address typed on this
+    public form (anyone could make the sandbox mail a stranger).
+    """
     errors: dict[str, str] = {}
     email = form.get("email", "").strip() or None
     if email is not None and (len(email) > 254 or not EMAIL_RE.fullmatch(email)):
@@ -190,7 +208,7 @@ def _validate_card_form(form: Mapping[str, str]) -> tuple[str, str | None]:
         errors["cvv"] = "Enter the 3 or 4 digit security code."
     if errors:
         raise FormInvalid(errors)
-    return digits, email
+    return digits
 
 
 def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
@@ -202,16 +220,14 @@ def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
     on or expired, returned unchanged. Malformed input raises FormInvalid and changes nothing.
     """
     _check_id_and_csrf(payment_id, CARD_FORM, form.get("csrf_token"))
-    digits, email = _validate_card_form(form)
+    digits = _validate_card_form(form)
     now = clock.now_epoch()
     card = cards.lookup(digits)
     extra: dict[str, Any] = {"card_mask": cards.mask(digits)}
-    if email:
-        extra["customer_email"] = email
     code = None
     if card.outcome.needs_otp:
         code = otp.new_code()
-        extra.update(otp_hash=otp.hash_code(payment_id, code), otp_attempts=0)
+        extra.update(otp_hash=otp.hash_code(payment_id, code), otp_attempts=0, otp_emails=0)
         if card.decline_code:  # what the right code will lead to, so the code step needs no read
             extra["otp_decline_code"] = card.decline_code
         target = Status.WAITING_FOR_OTP
@@ -230,7 +246,7 @@ def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
     logger.info("card step", extra={"payment_id": payment_id, "card_mask": extra["card_mask"], "to": target.value})
     moved = _checkout_of(item, now)  # the write returned the new item: no read back
     if code is not None:
-        _email_code(moved.payment, code)
+        _email_code(moved.payment, code, now)
     return CardResult(moved, code)
 
 
@@ -256,9 +272,25 @@ def _refused_item(lost: ConditionFailed, payment_id: str) -> dict[str, Any]:
     return lost.existing
 
 
-def _email_code(payment: Payment, code: str) -> None:
+def _email_code(payment: Payment, code: str, now: float) -> None:
+    """E-mail the code to the merchant's ``customer_email``, at most ``otp.MAX_EMAILS`` times.
+
+    Each send is counted first with a conditional write (``otp_emails`` below the cap), so
+    racing resends cannot pass it either; a send that then fails still counts.
+    """
     sender = get_settings().ses_sender
     if not sender or not payment.customer_email:
+        return
+    try:
+        store.update_if(
+            payment.payment_id,
+            from_statuses={Status.WAITING_FOR_OTP.value},
+            set_values={"updated_at": now},
+            add={"otp_emails": 1},
+            require={"otp_emails": store.Below(otp.MAX_EMAILS)},
+        )
+    except ConditionFailed:
+        logger.info("one-time code not e-mailed: limit reached", extra={"payment_id": payment.payment_id})
         return
     from paysandbox import mailer  # only this path needs SES
 
@@ -288,40 +320,47 @@ def code_was_emailed(payment: Payment) -> bool:
 def submit_otp(payment_id: str, code: str, csrf: str | None) -> Checkout:
     """Check a one-time code: right → paid (or declined for 1629); the third wrong → failed.
 
-    The stored hash is a keyed hash of payment id and code, so the right code is checked by
-    the write itself: one conditional write to paid, no read. Only when it is refused does
-    the item it hands back say why: the payment moved on or expired (returned as it is), the
-    card declines after its code (a second conditional write, to failed), or the code is
-    wrong (counted). A malformed code is a form error and does not count as an attempt.
+    The attempt is reserved before the code is compared: one conditional write counts it
+    while the payment still waits for its code, unexpired, with fewer than 3 attempts used,
+    and hands back the item, whose hash the code is then compared with. So however many
+    guesses arrive at once, at most 3 are ever compared (comparing first and counting after
+    let every guess in flight be checked). A right code settles with a second conditional
+    write on that very hash; a wrong one is already counted, and the one that used the last
+    attempt fails the payment. A malformed code is a form error and counts nothing.
     """
     _check_id_and_csrf(payment_id, OTP_FORM, csrf)
     code = code.strip()
     if not otp.is_well_formed(code):
         raise FormInvalid({"otp": f"Enter the {otp.CODE_LENGTH}-digit code."})
     now = clock.now_epoch()
-    code_hash = otp.hash_code(payment_id, code)
     try:
-        return _settle_with_code(payment_id, code_hash, None, now)
-    except ConditionFailed as lost:
-        item = _refused_item(lost, payment_id)
-    current = _checkout_of(item, now)
-    if current.page is not Page.OTP:  # settled or expired: a stale or repeated post changes nothing
-        return current
-    if current.otp_attempts < otp.MAX_ATTEMPTS and otp.matches(payment_id, code, current.otp_hash):
-        # The right code, refused only because this card declines after its code.
+        item = store.update_if(
+            payment_id,
+            from_statuses={Status.WAITING_FOR_OTP.value},
+            set_values={"updated_at": now},
+            add={"otp_attempts": 1},
+            expiry_condition="unexpired",
+            now=now,
+            require={"otp_attempts": store.Below(otp.MAX_ATTEMPTS)},
+        )
+    except ConditionFailed as lost:  # settled, expired, or no attempt left
+        return _out_of_attempts_or_as_is(payment_id, _refused_item(lost, payment_id), now)
+    if otp.matches(payment_id, code, item.get("otp_hash")):
         try:
-            return _settle_with_code(payment_id, code_hash, item.get("otp_decline_code"), now)
-        except ConditionFailed as lost:
-            return _checkout_of(_refused_item(lost, payment_id), now)
-    return _count_wrong_code(payment_id, item, now)
+            return _settle_with_code(payment_id, item["otp_hash"], item.get("otp_decline_code"), now)
+        except ConditionFailed as lost:  # a new code replaced this one meanwhile, or it moved on
+            item = _refused_item(lost, payment_id)
+    else:
+        logger.info("wrong one-time code", extra={"payment_id": payment_id})
+    return _out_of_attempts_or_as_is(payment_id, item, now)
 
 
 def _settle_with_code(payment_id: str, code_hash: str, decline_code: str | None, now: float) -> Checkout:
-    """The one conditional write for a right code: paid, or failed with ``decline_code``.
+    """The conditional write for a right code: paid, or failed with ``decline_code``.
 
-    Its condition is the whole check: still waiting for this very code (a new code replaces
-    the hash), fewer wrong attempts than allowed, unexpired, and the after-code outcome the
-    card step stored (``otp_decline_code``, absent for a card that pays).
+    Its condition: still waiting for this very code (a new code replaces the hash), unexpired,
+    and the after-code outcome the card step stored (``otp_decline_code``, absent for a card
+    that pays). The attempt was counted when it was reserved.
     """
     if decline_code:
         target, extra = Status.FAILED, {"failed_at": now, "decline_code": decline_code}
@@ -334,47 +373,34 @@ def _settle_with_code(payment_id: str, code_hash: str, decline_code: str | None,
         now=now,
         allow_from=frozenset({Status.WAITING_FOR_OTP}),
         remove=("otp_hash",),
-        require={
-            "otp_hash": code_hash,
-            "otp_attempts": store.Below(otp.MAX_ATTEMPTS),
-            "otp_decline_code": decline_code,
-        },
+        require={"otp_hash": code_hash, "otp_decline_code": decline_code},
     )
     logger.info("code step", extra={"payment_id": payment_id, "to": target.value})
     return _checkout_of(item, now)
 
 
-def _count_wrong_code(payment_id: str, item: dict[str, Any], now: float) -> Checkout:
-    """Count one wrong code; the one that reaches the limit fails the payment.
+def _out_of_attempts_or_as_is(payment_id: str, item: dict[str, Any], now: float) -> Checkout:
+    """The payment after a code that did not settle it: failed once every attempt is used.
 
-    The counter is conditional on the count seen, so racing wrong guesses are each counted
-    once: a guess that lost the race retries on the count it was handed back.
+    Also finishes a payment left waiting with no attempt left (a Lambda stopped between the
+    attempt that used the last one and the failure), so the next post fails it.
     """
-    logger.info("wrong one-time code", extra={"payment_id": payment_id})
     current = _checkout_of(item, now)
-    while current.page is Page.OTP and current.otp_attempts < otp.MAX_ATTEMPTS:
-        try:
-            item = store.record_otp_failure(payment_id, seen_attempts=current.otp_attempts, now=now)
-            current = _checkout_of(item, now)
-            break
-        except ConditionFailed as lost:  # another attempt was counted first, or the state moved on
-            item = lost.existing or item
-            current = _checkout_of(item, now)
-    if current.page is Page.OTP and current.otp_attempts >= otp.MAX_ATTEMPTS:
-        try:
-            item = transition(
-                payment_id,
-                Status.FAILED,
-                extra={"failed_at": now, "decline_code": "authentication_failed"},
-                now=now,
-                allow_from=frozenset({Status.WAITING_FOR_OTP}),
-                remove=("otp_hash",),
-            )
-        except ConditionFailed as lost:
-            return _checkout_of(lost.existing or item, now)
-        logger.info("code step", extra={"payment_id": payment_id, "to": Status.FAILED.value})
-        return _checkout_of(item, now)
-    return current
+    if current.page is not Page.OTP or current.otp_attempts < otp.MAX_ATTEMPTS:
+        return current
+    try:
+        item = transition(
+            payment_id,
+            Status.FAILED,
+            extra={"failed_at": now, "decline_code": "authentication_failed"},
+            now=now,
+            allow_from=frozenset({Status.WAITING_FOR_OTP}),
+            remove=("otp_hash",),
+        )
+    except ConditionFailed as lost:
+        return _checkout_of(lost.existing or item, now)
+    logger.info("code step", extra={"payment_id": payment_id, "to": Status.FAILED.value})
+    return _checkout_of(item, now)
 
 
 def resend_otp(payment_id: str, csrf: str | None) -> CardResult:
@@ -403,7 +429,7 @@ def resend_otp(payment_id: str, csrf: str | None) -> CardResult:
         return CardResult(_checkout_of(lost.existing or item, now))
     logger.info("new one-time code", extra={"payment_id": payment_id})
     moved = _checkout_of(item, now)
-    _email_code(moved.payment, code)
+    _email_code(moved.payment, code, now)
     return CardResult(moved, code)
 
 

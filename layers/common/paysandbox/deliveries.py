@@ -189,13 +189,16 @@ def dead_letter(job: dict[str, Any], outcome: dict[str, Any]) -> None:
     _sqs().send_message(QueueUrl=url, MessageBody=json.dumps({**job, "final": outcome}, sort_keys=True))
 
 
+RETRY_AFTER_CEILING = 3600  # seconds (SPEC §5): a later Retry-After is retried at the ceiling
+
+
 def retry_delay(next_attempt: int, retry_after: float | None) -> float:
-    """Seconds before ``next_attempt`` (2..n): the schedule, raised to Retry-After but never
-    beyond the schedule's maximum."""
+    """Seconds before ``next_attempt`` (2..n): the schedule, raised to Retry-After ("no sooner
+    than asked") up to the one-hour ceiling, even beyond the schedule's own maximum."""
     delays = get_settings().webhook_retry_delays
     delay = float(delays[min(next_attempt - 2, len(delays) - 1)])
     if retry_after is not None:
-        delay = max(delay, min(retry_after, float(max(delays))))
+        delay = max(delay, min(retry_after, float(RETRY_AFTER_CEILING)))
     return delay
 
 

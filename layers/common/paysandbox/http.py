@@ -80,6 +80,8 @@ def parse_body(app: APIGatewayRestResolver, model: type[Model]) -> Model:
         data = json.loads(raw)
     except ValueError:
         raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
+    except RecursionError:  # nesting deeper than the parser's stack: bad input, not a crash
+        raise BadRequest("The body's JSON is nested too deeply.", code="malformed_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="malformed_json")
     try:

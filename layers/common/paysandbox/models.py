@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictInt
 
 from paysandbox.clock import iso
+from paysandbox.plaintext import no_control_characters
 from paysandbox.states import V2_NAMES, Status
 
 MAX_AMOUNT = 10**12
@@ -64,6 +65,8 @@ Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)]
 HttpUrl = Annotated[str, AfterValidator(_absolute_http_url)]
 WebhookUrl = Annotated[str, AfterValidator(_absolute_http_url), AfterValidator(_public_target)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_identifier)]
+# Free text that travels on (webhooks, logs, pages): no control or bidi characters (plaintext.py).
+Printable = AfterValidator(no_control_characters)
 
 
 class InvoiceCreate(BaseModel):
@@ -72,12 +75,12 @@ class InvoiceCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     amount: Amount
-    reference: Annotated[str, Field(min_length=1, max_length=128)]
+    reference: Annotated[str, Field(min_length=1, max_length=128), Printable]
     webhook_url: WebhookUrl = Field(validation_alias=AliasChoices("webhook_url", "webhookUrl"))
     redirect_url: HttpUrl = Field(validation_alias=AliasChoices("redirect_url", "redirectUrl"))
     currency: Annotated[str, AfterValidator(_currency)] = "UAH"
-    description: Annotated[str, Field(max_length=1000)] | None = None
-    customer_email: Annotated[str, AfterValidator(_email)] | None = None
+    description: Annotated[str, Field(max_length=1000), Printable] | None = None
+    customer_email: Annotated[str, AfterValidator(_email), Printable] | None = None
 
 
 class V2Create(BaseModel):
@@ -86,9 +89,9 @@ class V2Create(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     version: Literal["v2"] = "v2"
-    tx_id: Identifier
-    order_id: Annotated[str, Field(min_length=1, max_length=128)]
-    user_id: Annotated[str, Field(min_length=1, max_length=128)]
+    tx_id: Annotated[Identifier, Printable]
+    order_id: Annotated[str, Field(min_length=1, max_length=128), Printable]
+    user_id: Annotated[str, Field(min_length=1, max_length=128), Printable]
     amount: Amount
     callback_url: WebhookUrl
 
@@ -102,7 +105,7 @@ class PaymentRef(BaseModel):
 
 
 class FailRequest(PaymentRef):
-    reason: Annotated[str, Field(max_length=500)] | None = None
+    reason: Annotated[str, Field(max_length=500), Printable] | None = None
 
 
 class Payment(BaseModel):

@@ -17,6 +17,8 @@ from paysandbox import keys
 CODE_LENGTH = 6
 MAX_ATTEMPTS = 3
 MAX_RESENDS = 5
+# E-mails of codes per payment, the first included: resends beyond it replace the code without mail.
+MAX_EMAILS = 3
 
 
 def new_code() -> str:

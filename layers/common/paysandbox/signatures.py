@@ -71,10 +71,12 @@ def verify(secret: str, raw: bytes, headers: dict[str, str]) -> str:
     """Check every signature scheme present in ``headers``; return the strongest one.
 
     All schemes present must verify: a valid weak signature never masks an invalid
-    stronger one. Order of strength: Standard Webhooks (replay-protected by its
-    timestamp, ±5 minutes), then X-Payment-Signature (raw bytes), then X-Signature.
+    stronger one; a JSON body with duplicate keys never verifies. Order of strength:
+    Standard Webhooks (replay-protected by its timestamp, ±5 minutes), then
+    X-Payment-Signature (raw bytes), then X-Signature.
     Raises InvalidSignature.
     """
+    refuse_duplicate_keys(raw)
     lowered = {k.lower(): v for k, v in headers.items()}
     checked: list[str] = []
     if any(k in lowered for k in ("webhook-id", "webhook-timestamp", "webhook-signature")):
@@ -90,10 +92,9 @@ def verify(secret: str, raw: bytes, headers: dict[str, str]) -> str:
         checked.append(SCHEME_X_PAYMENT_SIGNATURE)
     if "x-signature" in lowered:
         try:
-            payload = json.loads(raw)
-        except ValueError:
+            expected = x_signature(secret, json.loads(raw))
+        except (ValueError, RecursionError):
             raise InvalidSignature("malformed_json", "X-Signature needs a JSON body.") from None
-        expected = x_signature(secret, payload)
         if not hmac.compare_digest(expected.encode(), lowered["x-signature"].strip().lower().encode()):
             raise InvalidSignature("invalid_x_signature", "X-Signature does not match the sorted-keys JSON body.")
         checked.append(SCHEME_X_SIGNATURE)
@@ -103,6 +104,30 @@ def verify(secret: str, raw: bytes, headers: dict[str, str]) -> str:
             "Send X-Signature, X-Payment-Signature or the webhook-id/webhook-timestamp/webhook-signature headers.",
         )
     return checked[0]
+
+
+def refuse_duplicate_keys(raw: bytes) -> None:
+    """A JSON body with a key twice in one object never verifies, under any scheme.
+
+    Parsers disagree on which duplicate wins: a body with ``"status": "paid"`` prepended to a
+    captured one still verifies under X-Signature (re-serialised, the last value wins) while a
+    receiver reading the first value sees the forgery. A body that is not JSON has no keys.
+    """
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidSignature("duplicate_json_keys", f"The JSON body has the key {key!r} more than once.")
+            seen.add(key)
+        return dict(pairs)
+
+    try:
+        json.loads(raw, object_pairs_hook=no_duplicates)
+    except (ValueError, UnicodeDecodeError):
+        return
+    except RecursionError:
+        raise InvalidSignature("malformed_json", "The JSON body is nested too deeply.") from None
 
 
 def _reason(exc: Exception) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -67,14 +68,44 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(from_item(last_key), separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str, expected_keys: set[str]) -> dict[str, Any] | None:
-    """Decode an opaque paging cursor; None when it is not one of ours."""
+MAX_CURSOR_LENGTH = 4096
+# What DynamoDB accepts in a key: a non-empty string, or a number of at most 38 significant digits
+# in 1e-130..1e126; anything else would only fail there (as a 5xx) if it got that far.
+_KEY_STRING_BYTES = 1024
+_KEY_NUMBER_LIMIT = Decimal("1e125")
+_KEY_NUMBER_FLOOR = Decimal("1e-130")
+
+
+def decode_cursor(cursor: str, expected_keys: Mapping[str, type] | set[str]) -> dict[str, Any] | None:
+    """Decode an opaque paging cursor; None when it is not one of ours.
+
+    ``expected_keys`` names the key attributes, or maps each to ``str`` or ``float`` (a
+    number) so that a key of the wrong type is refused here rather than by DynamoDB.
+    """
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        return None
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeError):
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
         return None
-    if not isinstance(values, dict) or set(values) != expected_keys:
+    if not isinstance(values, dict) or set(values) != set(expected_keys):
         return None
-    if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values.values()):
-        return None
+    for name, value in values.items():
+        wanted = expected_keys[name] if isinstance(expected_keys, Mapping) else None
+        if not _is_key_value(value, wanted):
+            return None
     return to_item(values)
+
+
+def _is_key_value(value: Any, wanted: type | None) -> bool:
+    if isinstance(value, str):
+        return wanted in (None, str) and 0 < len(value.encode()) <= _KEY_STRING_BYTES
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or wanted not in (None, float, int):
+        return False
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except (ValueError, ArithmeticError):
+        return False
+    if not number.is_finite() or len(number.as_tuple().digits) > 38:
+        return False
+    return number == 0 or _KEY_NUMBER_FLOOR <= abs(number) < _KEY_NUMBER_LIMIT

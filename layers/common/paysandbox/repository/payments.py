@@ -12,7 +12,7 @@ from paysandbox.settings import get_settings
 DUE_PARTITION = "open"
 STATUS_INDEX = "by-status"
 EXPIRY_INDEX = "by-expiry"
-STATUS_INDEX_KEYS = {"payment_id", "status_group", "created_at"}
+STATUS_INDEX_KEYS: dict[str, type] = {"payment_id": str, "status_group": str, "created_at": float}
 
 
 # ``update_if(expiry=...)``: the payment must be unexpired (expires_at > now) or expired.
@@ -181,31 +181,3 @@ def count_group(group: str) -> int:
 def _old_item(exc: Exception) -> dict[str, Any] | None:
     item = getattr(exc, "response", {}).get("Item")
     return from_item(item) if item else None
-
-
-def record_otp_failure(payment_id: str, *, seen_attempts: int, now: float) -> dict[str, Any]:
-    """Count one wrong one-time code: ADD 1 to ``otp_attempts``, conditional on the count seen.
-
-    Two wrong codes racing at the same count cannot both be counted as the same attempt: the
-    loser gets ConditionFailed (with the current item) and retries on the count it holds. The
-    payment must still be waiting for its code and unexpired.
-    """
-    try:
-        response = dynamodb.update_item(
-            TableName=_table(),
-            Key={"payment_id": {"S": payment_id}},
-            UpdateExpression="SET updated_at = :now ADD otp_attempts :one",
-            ConditionExpression="#status = :waiting AND expires_at > :now AND otp_attempts = :seen",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":now": to_attr(now),
-                ":one": {"N": "1"},
-                ":waiting": {"S": "waiting_for_otp"},
-                ":seen": to_attr(seen_attempts),
-            },
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException as exc:
-        raise ConditionFailed(_old_item(exc)) from exc
-    return from_item(response["Attributes"])
