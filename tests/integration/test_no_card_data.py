@@ -15,9 +15,10 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
+from harness.receiver import Receiver, Reply
 from paysandbox import checkout
 from sandbox.apigw import LambdaContext, proxy_event
-from tests.integration.conftest import Pipeline, Receiver, Reply
+from tests.integration.conftest import Pipeline
 from tests.support import OPERATOR, Api, invoice_body, load_handler, on_payment, stream_records
 
 # Luhn-valid but not a catalogue card (the card page lists those): declined, insufficient_funds.
