@@ -248,7 +248,10 @@ def stream_handler_output() -> Iterator[io.StringIO]:
     for logger in loggers:
         for handler in logger.handlers:
             if type(handler) is logging.StreamHandler:
-                swapped.append((handler, handler.setStream(buffer)))
+                # Assigned, not setStream(): that flushes the old stream, which an earlier test's
+                # captured stdout may have closed by now.
+                swapped.append((handler, handler.stream))
+                handler.stream = buffer
     yield buffer
     for handler, stream in swapped:
-        handler.setStream(stream)
+        handler.stream = stream
