@@ -64,6 +64,9 @@ Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)]
 HttpUrl = Annotated[str, AfterValidator(_absolute_http_url)]
 WebhookUrl = Annotated[str, AfterValidator(_absolute_http_url), AfterValidator(_public_target)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_identifier)]
+# A client's own id (v2 order_id/user_id): an integer or a string, kept with the JSON type the
+# client sent (the Payment Server v2 README sends integers) and echoed back with it everywhere.
+ClientId = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)] | Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class InvoiceCreate(BaseModel):
@@ -87,8 +90,8 @@ class V2Create(BaseModel):
 
     version: Literal["v2"] = "v2"
     tx_id: Identifier
-    order_id: Annotated[str, Field(min_length=1, max_length=128)]
-    user_id: Annotated[str, Field(min_length=1, max_length=128)]
+    order_id: ClientId
+    user_id: ClientId
     amount: Amount
     callback_url: WebhookUrl
 
@@ -121,8 +124,8 @@ class Payment(BaseModel):
     description: str | None = None
     customer_email: str | None = None
     tx_id: str | None = None
-    order_id: str | None = None
-    user_id: str | None = None
+    order_id: int | str | None = None
+    user_id: int | str | None = None
     created_at: float
     updated_at: float
     expires_at: float
@@ -132,6 +135,7 @@ class Payment(BaseModel):
     decline_code: str | None = None
     failure_reason: str | None = None
     card_mask: str | None = None
+    amount_refunded: int = 0
     webhook_status: str | None = None
     webhook_attempts: int = 0
     request_hash: str | None = None
@@ -165,11 +169,19 @@ def payment_view(p: Payment) -> dict[str, Any]:
         "paid_at": _iso_or_none(p.paid_at),
         "webhook_status": p.webhook_status,
         "webhook_attempts": p.webhook_attempts,
-        "card_mask": p.card_mask,
+        "card_mask": p.card_mask or "",  # always a string: typed receivers declare ``card_mask: str``
         "decline_code": p.decline_code,
+        "amount_refunded": p.amount_refunded,
     }
     if p.flavour == "v2":
-        view.update(tx_id=p.tx_id, order_id=p.order_id, user_id=p.user_id)
+        # confirmed_at and callback_url: the Payment Server v2 README's list example shows them.
+        view.update(
+            tx_id=p.tx_id,
+            order_id=p.order_id,
+            user_id=p.user_id,
+            confirmed_at=_iso_or_none(p.paid_at),
+            callback_url=p.webhook_url,
+        )
     else:
         view["reference"] = p.reference
     return view
@@ -201,3 +213,10 @@ def v2_confirmed(p: Payment) -> dict[str, Any]:
 
 def v2_failed(p: Payment) -> dict[str, Any]:
     return {"ok": True, "payment_id": p.payment_id, "status": p.v2_status}
+
+
+def service_health() -> dict[str, Any]:
+    """``GET /health``: public, and it touches nothing (no DynamoDB call)."""
+    from paysandbox import __version__, clock
+
+    return {"status": "ok", "version": __version__, "timestamp": clock.iso(clock.now_epoch())}
