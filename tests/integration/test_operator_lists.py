@@ -130,3 +130,20 @@ def test_lookups_and_lists_never_scan(operator: Api, mixed: list[str]) -> None:
         dynamodb.meta.events.unregister("before-call.dynamodb.*")
     assert "Scan" not in calls
     assert {"Query", "BatchGetItem"} <= set(calls)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "reference=",
+        "tx_id=",
+        "reference=" + "r" * 129,
+        "tx_id=" + "t" * 129,
+        # an every-status cursor whose created_at is a string: {"created_at":"x","payment_id":"p"}
+        "cursor=eyJjcmVhdGVkX2F0IjoieCIsInBheW1lbnRfaWQiOiJwIn0=",
+    ],
+)
+def test_bad_lookups_are_422_and_not_a_server_error(operator: Api, mixed: list[str], query: str) -> None:
+    status, body, _ = operator.call("GET", LIST, headers=OPERATOR, query=query)
+    assert status == 422, body
+    assert body["error"]["code"] in ("validation_error", "invalid_cursor")

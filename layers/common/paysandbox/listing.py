@@ -21,6 +21,7 @@ from paysandbox.repository import payments as store
 from paysandbox.states import GROUPS, LISTED_GROUPS, Status
 
 ALL_CURSOR_KEYS = {"created_at", "payment_id"}
+MAX_LOOKUP_LENGTH = 128  # a reference and a tx_id are at most this long
 
 
 @dataclass
@@ -58,7 +59,9 @@ def list_all(limit: int, cursor: str | None) -> PaymentPage:
     before = None
     if start is not None:
         plain = from_item(start)
-        before = (plain["created_at"], str(plain["payment_id"]))
+        if not isinstance(plain["created_at"], int | float) or not isinstance(plain["payment_id"], str):
+            raise ValidationFailed("The cursor is not valid for this list.", code="invalid_cursor")
+        before = (plain["created_at"], plain["payment_id"])
     merged: list[dict[str, Any]] = []
     for group in LISTED_GROUPS:
         merged.extend(_newest_of_group(group, limit + 1, before))
@@ -90,10 +93,16 @@ def _newest_of_group(group: str, want: int, before: tuple[float, str] | None) ->
 
 def find(reference: str | None, tx_id: str | None, group: str | None, limit: int, cursor: str | None) -> PaymentPage:
     """The payments of one merchant reference and/or tx_id (narrowed by ``group`` if given)."""
+    for name, value in (("reference", reference), ("tx_id", tx_id)):
+        if value is not None and not 0 < len(value) <= MAX_LOOKUP_LENGTH:
+            raise ValidationFailed(
+                f"{name} must be 1 to {MAX_LOOKUP_LENGTH} characters.",
+                details=[{"field": name, "problem": f"length must be 1..{MAX_LOOKUP_LENGTH}"}],
+            )
     items: list[dict[str, Any]] = []
     next_cursor = None
     if tx_id is not None:
-        items = store.get_many([f"pay_{tx_id}"]) if 0 < len(tx_id) <= 128 else []
+        items = store.get_many([f"pay_{tx_id}"])
         items = [i for i in items if i.get("flavour") == "v2" and i.get("tx_id") == tx_id]
     if reference is not None:
         if tx_id is None:
