@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysandbox import payments
+from paysandbox import listing, payments
 from paysandbox.auth import require_operator
 from paysandbox.errors import ValidationFailed
 from paysandbox.http import install_error_handlers, json_response, parse_body, path_param, routable
@@ -55,15 +55,26 @@ def fail_payment() -> Response[str]:
 
 @app.get("/api/v2/pending-payments", middlewares=[_operator_only])
 def list_payments() -> Response[str]:
+    """Without ``status``: every status (the v2 README's "all payments"); ``status=`` narrows;
+    ``reference=`` / ``tx_id=`` find one merchant's payment."""
     query = app.current_event.query_string_parameters
-    group = group_from_query(query.get("status") or "pending")
-    if group is None:
-        raise ValidationFailed(
-            "status must be one of pending, completed, failed, expired, refunded.",
-            details=[{"field": "status", "problem": "unknown status"}],
-        )
+    group = None
+    if query.get("status"):
+        group = group_from_query(query["status"])
+        if group is None:
+            raise ValidationFailed(
+                "status must be one of pending, completed, failed, expired, refunded.",
+                details=[{"field": "status", "problem": "unknown status"}],
+            )
     limit = _limit(query.get("limit"))
-    page = payments.list_payments(group, limit, query.get("cursor") or None)
+    cursor = query.get("cursor") or None
+    reference, tx_id = query.get("reference"), query.get("tx_id")
+    if reference is not None or tx_id is not None:
+        page = listing.find(reference, tx_id, group, limit, cursor)
+    elif group is None:
+        page = listing.list_all(limit, cursor)
+    else:
+        page = listing.list_group(group, limit, cursor)
     return json_response(
         200,
         {

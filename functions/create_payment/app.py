@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paysandbox import payments, signatures
 from paysandbox.errors import BadRequest
 from paysandbox.http import base_url, install_error_handlers, json_response, parse_body, path_param, routable
-from paysandbox.models import InvoiceCreate, V2Create, invoice_created, payment_view, v2_created
+from paysandbox.models import InvoiceCreate, V2Create, invoice_created, payment_view, service_health, v2_created
 from paysandbox.secrets import webhook_secret
 
 logger = Logger()
@@ -52,6 +52,12 @@ def create_v2_payment() -> Response[str]:
 def get_payment(payment_id: str) -> Response[str]:
     payment = payments.get_payment(path_param(app, "payment_id", payment_id))
     return json_response(200, payment_view(payment))
+
+
+@app.get("/health")
+def health() -> Response[str]:
+    """Public liveness probe (AcquireMock's example merchants call it): no DynamoDB call."""
+    return json_response(200, service_health())
 
 
 @app.post("/webhooks/verify")

@@ -209,13 +209,14 @@ def test_success_page_links_back_to_the_merchant_with_id_and_status(merchant: Ap
     assert link.group(1) == expected
 
 
-def test_v2_payment_has_a_checkout_page_showing_the_order_id(merchant: Api) -> None:
-    status, created, _ = merchant.call("POST", "/api/v2/payments", v2_body(tx_id="tx-checkout"))
+@pytest.mark.parametrize("order_id", ["order-1001", 123], ids=["string", "integer"])
+def test_v2_payment_has_a_checkout_page_showing_the_order_id(merchant: Api, order_id: str | int) -> None:
+    status, created, _ = merchant.call("POST", "/api/v2/payments", v2_body(tx_id="tx-checkout", order_id=order_id))
     assert status == 200
     payment_id = created["payment_id"]
     assert created["checkout_url"].endswith(f"/checkout/{payment_id}")
     customer = Customer()
-    assert "order-1001" in customer.get(payment_id).html
+    assert f">{order_id}<" in customer.get(payment_id).html
     page = customer.pay(payment_id, "4242424242424242")
     assert "Payment successful" in page.html
     assert "Return to merchant" not in page.html  # v2 payments have no redirect_url

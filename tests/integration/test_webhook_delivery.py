@@ -65,13 +65,38 @@ def test_v2_events_in_v2_flavour(pipeline: Pipeline, receiver: Receiver, merchan
     by_path = {r.path: assert_signed(r) for r in receiver.requests}
     paid, failed = by_path["/ok"], by_path["/no"]
     keys = {"event", "event_id", "payment_id", "tx_id", "order_id", "user_id", "amount", "status", "confirmed_at"}
-    assert set(paid) == keys | {"timestamp"} and set(failed) == keys | {"timestamp"}
+    assert set(paid) == keys | {"timestamp"}
+    assert set(failed) == keys | {"timestamp", "decline_code", "reason"}
+    assert (failed["decline_code"], failed["reason"]) == ("declined_by_operator", "")
     assert paid["status"] == "PAYMENT_COMPLETED" and paid["event"] == "payment.completed"
     assert paid["confirmed_at"] == view_of(merchant, "pay_tx-ok")["paid_at"]
     assert failed["status"] == "PAYMENT_FAILED" and failed["event"] == "payment.failed"
     assert failed["confirmed_at"] is None
     assert paid["event_id"] != failed["event_id"]
     assert receiver.requests[0].headers["X-Payment-Event"] in ("payment.completed", "payment.failed")
+
+
+def test_failed_bodies_say_why_and_ids_keep_their_json_type(pipeline: Pipeline, receiver: Receiver, merchant, operator):
+    invoice = merchant.call("POST", "/api/create-invoice", invoice_body(webhook_url=receiver.url("/inv")))[1]
+    merchant.call(
+        "POST", "/api/v2/payments", v2_body(tx_id="tx-int", order_id=123, user_id=1, callback_url=receiver.url("/v2"))
+    )
+    fail = {"payment_id": invoice["payment_id"], "reason": "fraud check"}
+    assert operator.call("POST", "/api/v2/fail-payment", fail, headers=OPERATOR)[0] == 200
+    assert operator.call("POST", "/api/v2/fail-payment", {"payment_id": "pay_tx-int"}, headers=OPERATOR)[0] == 200
+
+    pipeline.run()
+
+    by_path = {r.path: (assert_signed(r), r.headers) for r in receiver.requests}
+    (inv, inv_headers), (v2, v2_headers) = by_path["/inv"], by_path["/v2"]
+    assert (inv["status"], inv["decline_code"], inv["reason"], inv["card_mask"]) == (
+        "failed",
+        "declined_by_operator",
+        "fraud check",
+        "",
+    )
+    assert (v2["order_id"], v2["user_id"], v2["decline_code"]) == (123, 1, "declined_by_operator")
+    assert inv_headers["X-Payment-ID"] == invoice["payment_id"] and v2_headers["X-Payment-ID"] == "pay_tx-int"
 
 
 def test_500_twice_then_200_retries_with_the_schedule(pipeline: Pipeline, receiver: Receiver, merchant, operator):

@@ -40,6 +40,40 @@ def test_amount_limits_are_inclusive() -> None:
     assert InvoiceCreate.model_validate(invoice_body(amount=10**12)).amount == 10**12
 
 
+@pytest.mark.parametrize("value", [123, 0, "123", "order-1001", 2**63 - 1, -(2**63)], ids=repr)
+def test_v2_ids_keep_the_json_type_the_client_sent(value: object) -> None:
+    # The Payment Server v2 README sends "order_id": 123, "user_id": 1 (integers).
+    parsed = V2Create.model_validate(v2_body(order_id=value, user_id=value))
+    assert (parsed.order_id, parsed.user_id) == (value, value)
+    assert (type(parsed.order_id), type(parsed.user_id)) == (type(value), type(value))
+    stored = _payment(order_id=parsed.order_id, user_id=parsed.user_id)
+    view = payment_view(stored)
+    assert (view["order_id"], view["user_id"]) == (value, value)
+    assert type(view["order_id"]) is type(value)
+
+
+@pytest.mark.parametrize("value", [True, 1.0, 1.5, None, "", [], {}, 2**63, "x" * 129], ids=repr)
+def test_v2_ids_are_an_integer_or_a_non_empty_string(value: object) -> None:
+    with pytest.raises(ValidationError):
+        V2Create.model_validate(v2_body(order_id=value))
+    with pytest.raises(ValidationError):
+        V2Create.model_validate(v2_body(user_id=value))
+
+
+def test_card_mask_and_amount_refunded_are_always_there() -> None:
+    view = payment_view(_payment(flavour="invoice", reference="r-1"))
+    assert view["card_mask"] == "" and view["amount_refunded"] == 0
+
+
+def test_the_package_version_is_the_projects() -> None:
+    import tomllib
+
+    import paysandbox
+    from tests.support import ROOT
+
+    assert paysandbox.__version__ == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -146,7 +180,11 @@ def test_views_hold_no_internal_or_secret_fields() -> None:
         "webhook_attempts",
         "card_mask",
         "decline_code",
+        "amount_refunded",
         "tx_id",
         "order_id",
         "user_id",
+        # The Payment Server v2 README's list example shows these two.
+        "confirmed_at",
+        "callback_url",
     }

@@ -21,7 +21,7 @@ BODY = {
     "event_id": "evt_1",
     "event": "payment.completed",
     "reference": "ü-ref",
-    "card_mask": None,
+    "card_mask": "",
     "timestamp": "2026-01-01T00:00:00.000Z",
 }
 
@@ -41,6 +41,7 @@ def test_headers_match_independent_computations():
     )
     assert base64.b64decode(headers["X-Payment-Signature"]) == hmac.new(SECRET.encode(), raw, hashlib.sha256).digest()
     assert headers["X-Payment-Event"] == "payment.completed"
+    assert headers["X-Payment-ID"] == "inv_1"  # AcquireMock's receivers read it
     assert headers["webhook-id"] == "evt_1" and headers["webhook-timestamp"] == str(int(at))
     assert Webhook(SECRET.encode()).verify(raw, headers) == BODY
     assert Webhook(signatures.whsec(SECRET)).verify(raw, headers) == BODY  # the console's whsec_ form
@@ -49,6 +50,7 @@ def test_headers_match_independent_computations():
         "X-Signature",
         "X-Payment-Event",
         "X-Payment-Signature",
+        "X-Payment-ID",
         "webhook-id",
         "webhook-timestamp",
         "webhook-signature",

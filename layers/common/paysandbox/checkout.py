@@ -299,7 +299,7 @@ def _email_code(payment: Payment, code: str, now: float) -> None:
             sender,
             payment.customer_email,
             code,
-            reference=payment.reference or payment.order_id or payment.payment_id,
+            reference=reference_of(payment),
             amount_text=format_amount(payment.amount, payment.currency),
         )
     except Exception as error:  # the page still shows the code in the sandbox; never fail the payment
@@ -446,8 +446,11 @@ def format_amount(amount: int, currency: str) -> str:
 
 
 def reference_of(payment: Payment) -> str:
-    """What the merchant calls this payment: the invoice reference or the v2 order id."""
-    return payment.reference or payment.order_id or payment.payment_id
+    """What the merchant calls this payment: the invoice reference or the v2 order id (an
+    integer or a string, as the merchant sent it)."""
+    if payment.reference:
+        return payment.reference
+    return str(payment.order_id) if payment.order_id not in (None, "") else payment.payment_id
 
 
 def return_url(checkout: Checkout) -> str | None:

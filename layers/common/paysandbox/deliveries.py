@@ -35,7 +35,7 @@ from paysandbox.repository import deliveries as store
 from paysandbox.repository import from_item
 from paysandbox.secrets import webhook_secret
 from paysandbox.settings import get_settings
-from paysandbox.states import TERMINAL, V2_NAMES, Status
+from paysandbox.states import OPERATOR_DECLINE, TERMINAL, V2_NAMES, Status
 from paysandbox.webhook_transport import send
 
 logger = Logger(child=True)
@@ -77,7 +77,7 @@ def event_body(payment: dict[str, Any], event_id: str) -> dict[str, Any]:
     timestamp = clock.iso(payment["updated_at"])  # when the transition was written
     if payment.get("flavour") == "v2":
         paid_at = payment.get("paid_at")
-        return {
+        body = {
             "event": event_type,
             "event_id": event_id,
             "payment_id": payment["payment_id"],
@@ -89,16 +89,24 @@ def event_body(payment: dict[str, Any], event_id: str) -> dict[str, Any]:
             "confirmed_at": clock.iso(paid_at) if paid_at is not None else None,
             "timestamp": timestamp,
         }
-    return {
-        "payment_id": payment["payment_id"],
-        "reference": payment.get("reference"),
-        "amount": payment["amount"],
-        "status": status.value,
-        "timestamp": timestamp,
-        "card_mask": payment.get("card_mask"),
-        "event_id": event_id,
-        "event": event_type,
-    }
+    else:
+        body = {
+            "payment_id": payment["payment_id"],
+            "reference": payment.get("reference"),
+            "amount": payment["amount"],
+            "status": status.value,
+            "timestamp": timestamp,
+            # Always a string: AcquireMock's example merchants declare ``card_mask: str``.
+            "card_mask": payment.get("card_mask") or "",
+            "event_id": event_id,
+            "event": event_type,
+        }
+    if status is Status.FAILED:
+        # Why it failed, so a shop testing its decline handling need not poll for it.
+        body["decline_code"] = payment.get("decline_code") or ""
+        if payment.get("decline_code") == OPERATOR_DECLINE:
+            body["reason"] = payment.get("failure_reason") or ""
+    return body
 
 
 def is_terminal_transition(record: dict[str, Any]) -> bool:

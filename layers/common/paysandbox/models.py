@@ -67,6 +67,12 @@ WebhookUrl = Annotated[str, AfterValidator(_absolute_http_url), AfterValidator(_
 Identifier = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_identifier)]
 # Free text that travels on (webhooks, logs, pages): no control or bidi characters (plaintext.py).
 Printable = AfterValidator(no_control_characters)
+# A client's own id (v2 order_id/user_id): an integer or a string, kept with the JSON type the
+# client sent (the Payment Server v2 README sends integers) and echoed back with it everywhere.
+ClientId = (
+    Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+    | Annotated[str, Field(min_length=1, max_length=128), Printable]
+)
 
 
 class InvoiceCreate(BaseModel):
@@ -90,8 +96,8 @@ class V2Create(BaseModel):
 
     version: Literal["v2"] = "v2"
     tx_id: Annotated[Identifier, Printable]
-    order_id: Annotated[str, Field(min_length=1, max_length=128), Printable]
-    user_id: Annotated[str, Field(min_length=1, max_length=128), Printable]
+    order_id: ClientId
+    user_id: ClientId
     amount: Amount
     callback_url: WebhookUrl
 
@@ -124,8 +130,8 @@ class Payment(BaseModel):
     description: str | None = None
     customer_email: str | None = None
     tx_id: str | None = None
-    order_id: str | None = None
-    user_id: str | None = None
+    order_id: int | str | None = None
+    user_id: int | str | None = None
     created_at: float
     updated_at: float
     expires_at: float
@@ -135,6 +141,7 @@ class Payment(BaseModel):
     decline_code: str | None = None
     failure_reason: str | None = None
     card_mask: str | None = None
+    amount_refunded: int = 0
     webhook_status: str | None = None
     webhook_attempts: int = 0
     request_hash: str | None = None
@@ -168,11 +175,19 @@ def payment_view(p: Payment) -> dict[str, Any]:
         "paid_at": _iso_or_none(p.paid_at),
         "webhook_status": p.webhook_status,
         "webhook_attempts": p.webhook_attempts,
-        "card_mask": p.card_mask,
+        "card_mask": p.card_mask or "",  # always a string: typed receivers declare ``card_mask: str``
         "decline_code": p.decline_code,
+        "amount_refunded": p.amount_refunded,
     }
     if p.flavour == "v2":
-        view.update(tx_id=p.tx_id, order_id=p.order_id, user_id=p.user_id)
+        # confirmed_at and callback_url: the Payment Server v2 README's list example shows them.
+        view.update(
+            tx_id=p.tx_id,
+            order_id=p.order_id,
+            user_id=p.user_id,
+            confirmed_at=_iso_or_none(p.paid_at),
+            callback_url=p.webhook_url,
+        )
     else:
         view["reference"] = p.reference
     return view
@@ -204,3 +219,10 @@ def v2_confirmed(p: Payment) -> dict[str, Any]:
 
 def v2_failed(p: Payment) -> dict[str, Any]:
     return {"ok": True, "payment_id": p.payment_id, "status": p.v2_status}
+
+
+def service_health() -> dict[str, Any]:
+    """``GET /health``: public, and it touches nothing (no DynamoDB call)."""
+    from paysandbox import __version__, clock
+
+    return {"status": "ok", "version": __version__, "timestamp": clock.iso(clock.now_epoch())}

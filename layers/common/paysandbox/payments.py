@@ -10,16 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, field
 from typing import Any
 
 from paysandbox import clock, transitions
 from paysandbox.errors import Conflict, NotFound, ValidationFailed
 from paysandbox.models import InvoiceCreate, Payment, V2Create
-from paysandbox.repository import ConditionFailed, decode_cursor, encode_cursor
+from paysandbox.repository import ConditionFailed
 from paysandbox.repository import payments as store
 from paysandbox.settings import get_settings
-from paysandbox.states import GROUPS, LISTED_GROUPS, OPEN, Status
+from paysandbox.states import GROUPS, OPEN, OPERATOR_DECLINE, Status
 
 MAX_ID_LENGTH = 200
 
@@ -111,26 +110,6 @@ def get_payment(payment_id: str) -> Payment:
     return Payment.model_validate(item)
 
 
-@dataclass
-class PaymentPage:
-    group: str
-    payments: list[Payment]
-    next_cursor: str | None
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-def list_payments(group: str, limit: int, cursor: str | None) -> PaymentPage:
-    """One page of a status group, newest first, plus the count of every listed group."""
-    start_key = None
-    if cursor:
-        start_key = decode_cursor(cursor, store.STATUS_INDEX_KEYS)
-        if start_key is None or start_key["status_group"].get("S") != group:
-            raise ValidationFailed("The cursor is not valid for this list.", code="invalid_cursor")
-    items, last_key = store.query_group(group, limit, start_key)
-    counts = {g: store.count_group(g) for g in LISTED_GROUPS}
-    return PaymentPage(group, [Payment.model_validate(i) for i in items], encode_cursor(last_key), counts)
-
-
 # ------------------------------------------------------------------ transitions
 
 
@@ -168,7 +147,7 @@ def confirm(payment_id: str) -> Payment:
         raise _refuse(lost.existing, payment_id, "confirm", now) from None
 
 
-def fail(payment_id: str, reason: str | None, decline_code: str = "declined_by_operator") -> Payment:
+def fail(payment_id: str, reason: str | None, decline_code: str = OPERATOR_DECLINE) -> Payment:
     """Operator fail: pending/waiting_for_otp -> failed. Failing a failed payment again is a no-op."""
     now = clock.now_epoch()
     extra: dict[str, Any] = {"failed_at": now, "decline_code": decline_code}

@@ -53,13 +53,15 @@ def whsec(secret: str) -> str:
 
 
 def sign(secret: str, body: dict[str, Any], event_id: str, event_type: str, at: float) -> tuple[bytes, dict[str, str]]:
-    """The raw body and the five SPEC §5 headers for one delivery attempt."""
+    """The raw body and the SPEC §5 headers for one delivery attempt."""
     raw = serialise(body)
     headers = {
         "Content-Type": "application/json",
         "X-Signature": x_signature(secret, body),
         "X-Payment-Event": event_type,
         "X-Payment-Signature": x_payment_signature(secret, raw),
+        # AcquireMock's server sent it and its example receivers read it.
+        "X-Payment-ID": str(body["payment_id"]),
         "webhook-id": event_id,
         "webhook-timestamp": str(int(at)),
         "webhook-signature": Webhook(secret.encode()).sign(event_id, datetime.fromtimestamp(at, UTC), raw.decode()),

@@ -45,7 +45,10 @@ GROUPS: dict[Status, str] = {
     Status.EXPIRED: "expired",
     Status.REFUNDED: "refunded",
 }
-LISTED_GROUPS = ("pending", "completed", "failed", "expired")
+LISTED_GROUPS = ("pending", "completed", "failed", "expired", "refunded")
+
+# The decline code of a payment an operator failed (``POST /api/v2/fail-payment``).
+OPERATOR_DECLINE = "declined_by_operator"
 
 
 def can_move(source: Status, target: Status) -> bool:

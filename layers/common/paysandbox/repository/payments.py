@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,7 +13,10 @@ from paysandbox.settings import get_settings
 DUE_PARTITION = "open"
 STATUS_INDEX = "by-status"
 EXPIRY_INDEX = "by-expiry"
+REFERENCE_INDEX = "by-reference"
 STATUS_INDEX_KEYS: dict[str, type] = {"payment_id": str, "status_group": str, "created_at": float}
+REFERENCE_INDEX_KEYS: dict[str, type] = {"payment_id": str, "reference": str, "created_at": float}
+BATCH_GET_MAX = 100
 
 
 # ``update_if(expiry=...)``: the payment must be unexpired (expires_at > now) or expired.
@@ -158,6 +162,62 @@ def query_group(
         kwargs["ExclusiveStartKey"] = cursor
     response = dynamodb.query(**kwargs)
     return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+def iter_group(group: str, *, not_after: float | None, page_size: int) -> Iterator[dict[str, Any]]:
+    """A status group newest first, from ``created_at <= not_after`` on, read page by page as
+    the caller consumes it (stop iterating and no further page is read)."""
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": STATUS_INDEX,
+        "KeyConditionExpression": "status_group = :g",
+        "ExpressionAttributeValues": {":g": {"S": group}},
+        "ScanIndexForward": False,
+        "Limit": page_size,
+    }
+    if not_after is not None:
+        kwargs["KeyConditionExpression"] += " AND created_at <= :c"
+        kwargs["ExpressionAttributeValues"][":c"] = to_attr(not_after)
+    while True:
+        response = dynamodb.query(**kwargs)
+        yield from (from_item(i) for i in response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def query_reference(
+    reference: str, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[str], dict[str, Any] | None]:
+    """Ids of the invoices with this reference, newest first (sparse ``by-reference`` index,
+    keys only: only invoices carry a reference, and no later update rewrites the entry)."""
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": REFERENCE_INDEX,
+        "KeyConditionExpression": "reference = :r",
+        "ExpressionAttributeValues": {":r": {"S": reference}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if cursor:
+        kwargs["ExclusiveStartKey"] = cursor
+    response = dynamodb.query(**kwargs)
+    return [i["payment_id"]["S"] for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+def get_many(payment_ids: list[str]) -> list[dict[str, Any]]:
+    """The payments of these ids that exist, in the order given (BatchGetItem, consistent)."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(payment_ids), BATCH_GET_MAX):
+        keys = [{"payment_id": {"S": i}} for i in dict.fromkeys(payment_ids[start : start + BATCH_GET_MAX])]
+        request: dict[str, Any] = {_table(): {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            response = dynamodb.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(_table(), []):
+                plain = from_item(item)
+                found[plain["payment_id"]] = plain
+            request = response.get("UnprocessedKeys") or {}
+    return [found[i] for i in payment_ids if i in found]
 
 
 def count_group(group: str) -> int:
