@@ -61,12 +61,21 @@ class PaymentView(BaseModel):
     paid_at: str | None
     webhook_status: str | None
     webhook_attempts: int
-    card_mask: str | None = Field(description='Only the last four digits, e.g. "**** 4242".')
+    card_mask: str = Field(description='Only the last four digits, e.g. "**** 4242"; "" when no card was used.')
     decline_code: str | None
+    amount_refunded: int = Field(description="Minor units refunded so far.")
     reference: str | None = None
     tx_id: str | None = None
     order_id: Id | None = None
     user_id: Id | None = None
+    confirmed_at: str | None = None
+    callback_url: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    timestamp: str
 
 
 class Confirmed(BaseModel):
@@ -89,6 +98,7 @@ class PaymentList(BaseModel):
     completed_count: int
     failed_count: int
     expired_count: int
+    refunded_count: int
     payments: dict[str, PaymentView]
     next_cursor: str | None
 

@@ -183,6 +183,8 @@ ROUTES: tuple[Route, ...] = (
             Param("status", "query", "pending|completed|failed|expired|refunded, or a state or v2 name."),
             Param("limit", "query", "1..500 (default 100).", {"type": "integer", "minimum": 1, "maximum": 500}),
             Param("cursor", "query", "`next_cursor` of the previous page."),
+            Param("reference", "query", "Find the invoice with this merchant reference."),
+            Param("tx_id", "query", "Find the v2 payment with this tx_id."),
         ),
     ),
     Route(
@@ -219,6 +221,17 @@ ROUTES: tuple[Route, ...] = (
         200,
         out.ConsoleConfig,
         (401, 429),
+    ),
+    Route(
+        "GET",
+        "/health",
+        "health",
+        DOCS,
+        "Is the API up",
+        "Public; touches nothing behind the API (no DynamoDB call).",
+        200,
+        out.Health,
+        (429,),
     ),
     Route(
         "GET",
