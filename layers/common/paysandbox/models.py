@@ -10,7 +10,16 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictInt,
+    WithJsonSchema,
+)
 
 from paysandbox.clock import iso
 from paysandbox.plaintext import no_control_characters
@@ -69,10 +78,35 @@ Identifier = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(
 Printable = AfterValidator(no_control_characters)
 # A client's own id (v2 order_id/user_id): an integer or a string, kept with the JSON type the
 # client sent (the Payment Server v2 README sends integers) and echoed back with it everywhere.
-ClientId = (
-    Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
-    | Annotated[str, Field(min_length=1, max_length=128), Printable]
-)
+CLIENT_INT_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _client_id(value: Any) -> int | str:
+    # One validator rather than an ``int | str`` union: a union reports a bad value once per
+    # branch ("order_id.int", "order_id.constrained-str"), where a client wants one "order_id".
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not CLIENT_INT_RANGE[0] <= value <= CLIENT_INT_RANGE[1]:
+            raise ValueError("must be a 64-bit signed integer or a string")
+        return value
+    if isinstance(value, str):
+        if not 1 <= len(value) <= 128:
+            raise ValueError("must be 1 to 128 characters long")
+        return no_control_characters(value)
+    raise ValueError("must be an integer or a string")
+
+
+ClientId = Annotated[
+    int | str,
+    PlainValidator(_client_id),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": CLIENT_INT_RANGE[0], "maximum": CLIENT_INT_RANGE[1]},
+                {"type": "string", "minLength": 1, "maxLength": 128},
+            ]
+        }
+    ),
+]
 
 
 class InvoiceCreate(BaseModel):
