@@ -151,7 +151,30 @@ def query_group(
     if cursor:
         kwargs["ExclusiveStartKey"] = cursor
     response = dynamodb.query(**kwargs)
-    return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+    ids = [i["payment_id"]["S"] for i in response.get("Items", [])]
+    found = _get_many(ids)
+    # The index holds keys only (an update that leaves the keys alone costs it nothing); the
+    # items come from the table. One that moved to another group meanwhile has left this list.
+    items = [found[i] for i in ids if i in found and found[i].get("status_group") == group]
+    return items, response.get("LastEvaluatedKey")
+
+
+BATCH_GET_MAX = 100  # BatchGetItem's limit per request
+
+
+def _get_many(payment_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The items of these ids that exist, by id (BatchGetItem, eventually consistent like the index)."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(payment_ids), BATCH_GET_MAX):
+        keys = [{"payment_id": {"S": i}} for i in payment_ids[start : start + BATCH_GET_MAX]]
+        request: dict[str, Any] = {_table(): {"Keys": keys}}
+        while request:
+            response = dynamodb.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(_table(), []):
+                item = from_item(raw)
+                found[item["payment_id"]] = item
+            request = response.get("UnprocessedKeys") or {}
+    return found
 
 
 def count_group(group: str) -> int:
