@@ -27,10 +27,11 @@ class Poller(threading.Thread):
         self.polls = 0  # how many times poll_once ran
         self._stopping = threading.Event()
         self._wake = threading.Event()  # set by a write (see sandbox.wakeups) or by stop()
+        self.wakes_on = ""  # the service whose writes wake this poller (subclasses set it)
 
     def run(self) -> None:
         if self.wakeups is not None:
-            self.wakeups.subscribe(self._wake)
+            self.wakeups.subscribe(self.wakes_on, self._wake)
         try:
             while not self._stopping.is_set():
                 self._wake.clear()  # a write from here on wakes the wait below at once
@@ -46,7 +47,7 @@ class Poller(threading.Thread):
                     self.sleep(self.idle_wait())
         finally:
             if self.wakeups is not None:
-                self.wakeups.unsubscribe(self._wake)
+                self.wakeups.unsubscribe(self.wakes_on, self._wake)
 
     def sleep(self, seconds: float) -> None:
         """Idle until a write wakes the poller, it is stopped, or ``seconds`` pass."""

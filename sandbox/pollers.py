@@ -73,6 +73,7 @@ class SqsPoller(Poller):
         wakeups: Wakeups | None = None,
     ):
         super().__init__(function, event_name, wakeups)
+        self.wakes_on = "sqs"
         self.queue_arn = str(stack.resolve(properties["Queue"]))
         self.queue_url = stack.queue_url(self.queue_arn)
         self.batch_size = min(SQS_MAX_BATCH, int(properties.get("BatchSize", 10)))

@@ -35,6 +35,7 @@ class StreamPoller(Poller):
         wakeups: Wakeups | None = None,
     ):
         super().__init__(function, event_name, wakeups)
+        self.wakes_on = "dynamodb"
         self.release_iterator = release_iterator  # see sandbox/emulator.py
         self.parallelization = max(1, min(10, int(properties.get("ParallelizationFactor", 1))))
         # One warm copy of the function per concurrent batch, as Lambda runs them in separate

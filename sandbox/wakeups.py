@@ -22,35 +22,37 @@ READ_PREFIXES = ("Get", "Query", "Scan", "Describe", "List", "Receive", "BatchGe
 
 
 class Wakeups:
-    """Events to set when a write happened; each poller subscribes its own."""
+    """Events to set when a service was written to; each poller subscribes its own for the
+    service it reads (a stream poller ``dynamodb``, a queue poller ``sqs``), so a write wakes
+    only the pollers that may find something new."""
 
     def __init__(self) -> None:
-        self._events: list[threading.Event] = []
+        self._events: list[tuple[str, threading.Event]] = []
         self._lock = threading.Lock()
-        self.writes = 0  # how many writes were seen (for tests and the banner-free curious)
+        self.writes = 0  # how many writes were seen
 
-    def subscribe(self, event: threading.Event) -> None:
+    def subscribe(self, service: str, event: threading.Event) -> None:
         with self._lock:
-            self._events.append(event)
+            self._events.append((service, event))
 
-    def unsubscribe(self, event: threading.Event) -> None:
+    def unsubscribe(self, service: str, event: threading.Event) -> None:
         with self._lock:
-            if event in self._events:
-                self._events.remove(event)
+            if (service, event) in self._events:
+                self._events.remove((service, event))
 
-    def notify(self) -> None:
+    def notify(self, service: str) -> None:
         with self._lock:
             self.writes += 1
-            events = list(self._events)
+            events = [event for subscribed, event in self._events if subscribed == service]
         for event in events:
             event.set()
 
-    def after_call(self, model: Any = None, http_response: Any = None, **_: Any) -> None:
-        """botocore ``after-call`` handler: a successful write wakes every subscriber."""
+    def after_call(self, model: Any = None, http_response: Any = None, event_name: str = "", **_: Any) -> None:
+        """botocore ``after-call.<service>.<operation>`` handler: a successful write wakes that service's pollers."""
         name = getattr(model, "name", "")
         ok = http_response is None or getattr(http_response, "status_code", 200) < 300
         if ok and not name.startswith(READ_PREFIXES):
-            self.notify()
+            self.notify(event_name.split(".")[1] if event_name.count(".") >= 2 else "")
 
     def watch(self, events: Any) -> None:
         """Register on a botocore event system (``boto3.DEFAULT_SESSION.events``)."""
