@@ -392,3 +392,40 @@ def test_parallelization_factor_runs_batches_at_once_and_keeps_each_items_order(
     for item_id in items:  # and each item's records arrived once each, in stream order
         assert [v for i, v in sink.seen if i == item_id] == list(versions)
     assert len(sink.seen) == len(items) * len(versions)
+
+
+def test_stream_records_every_poller_processed_are_trimmed_and_numbering_continues(
+    emulator,  # noqa: F811
+    stack,
+    make_function,
+    running,
+) -> None:
+    from sandbox.emulator import StreamTrimmer, guard_stream_shards
+
+    guard_stream_shards()
+    function, module = make_function("StreamFn", {"Stream": stream_event()})
+    module.behaviour = lambda event: None
+    poller = event_pollers({"StreamFn": function}, stack, emulator, {}, trimmer=StreamTrimmer(REGION))[0]
+    put(emulator, "a", "b")
+    running(poller)
+    wait_for(lambda: [i for call in module.calls for i in ids_of(call)] == ["a", "b"])
+
+    # What was processed is gone from the stream (its trim horizon moved past it) ...
+    arn = stack.get_att("Things", "StreamArn")
+
+    def oldest_records() -> list[dict[str, Any]]:
+        shard_id = emulator.dynamodbstreams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        horizon = emulator.dynamodbstreams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        return list(emulator.dynamodbstreams.get_records(ShardIterator=horizon)["Records"])
+
+    wait_for(lambda: oldest_records() == [])
+    shard = emulator.dynamodbstreams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    first_b = module.calls[-1]["Records"][-1]["dynamodb"]["SequenceNumber"]
+    assert int(shard["SequenceNumberRange"]["StartingSequenceNumber"]) > int(first_b)
+
+    # ... and later writes still arrive, numbered after it.
+    put(emulator, "c")
+    wait_for(lambda: ids_of(module.calls[-1]) == ["c"])
+    assert int(module.calls[-1]["Records"][0]["dynamodb"]["SequenceNumber"]) > int(first_b)
