@@ -155,7 +155,6 @@ def event_pollers(
     environ: Mapping[str, str],
     release_iterator: Callable[[str], None] | None = None,
     wakeups: Wakeups | None = WRITES,
-    trimmer: Any = None,
 ) -> list[Poller]:
     """A poller for every non-Api event of every function in the template.
 
@@ -172,7 +171,7 @@ def event_pollers(
                 continue
             if kind == "DynamoDB":
                 pollers.append(
-                    StreamPoller(function, event_name, properties, stack, clients, release_iterator, wakeups, trimmer)
+                    StreamPoller(function, event_name, properties, stack, clients, release_iterator, wakeups)
                 )
                 pollers[-1].idle_seconds = fallback
             elif kind == "SQS":

@@ -112,7 +112,7 @@ def main() -> int:
 
     watch_default_session()  # before any handler creates a client: their writes wake the pollers
 
-    from sandbox.emulator import StreamTrimmer, release_shard_iterator
+    from sandbox.emulator import release_shard_iterator
     from sandbox.emulator import start as start_emulator
     from sandbox.gateway import Gateway, api_routes
     from sandbox.pollers import Poller, event_pollers
@@ -156,12 +156,7 @@ def main() -> int:
             return 2
         gateway.start()
         pollers = event_pollers(
-            functions,
-            stack,
-            clients,
-            os.environ,
-            release_iterator=lambda it: release_shard_iterator(REGION, it),
-            trimmer=StreamTrimmer(REGION),
+            functions, stack, clients, os.environ, release_iterator=lambda it: release_shard_iterator(REGION, it)
         )
         for poller in pollers:
             poller.start()

@@ -33,7 +33,6 @@ class StreamPoller(Poller):
         clients: Any,
         release_iterator: Callable[[str], None] | None = None,
         wakeups: Wakeups | None = None,
-        trimmer: Any = None,
     ):
         super().__init__(function, event_name, wakeups)
         self.wakes_on = "dynamodb"
@@ -48,9 +47,6 @@ class StreamPoller(Poller):
             ThreadPoolExecutor(self.parallelization, thread_name_prefix=self.name) if self.parallelization > 1 else None
         )
         self.stream_arn = str(stack.resolve(properties["Stream"]))
-        self.trimmer = trimmer  # sandbox.emulator.StreamTrimmer: drops records once processed
-        if trimmer is not None:
-            trimmer.register(self.stream_arn, self.name)
         self.batch_size = int(properties.get("BatchSize", 100))
         self.starting_position = properties.get("StartingPosition", "LATEST")
         self.filter_criteria = properties.get("FilterCriteria")
@@ -125,7 +121,6 @@ class StreamPoller(Poller):
         if failed_at is None:
             self._failed_at, self._retries, self._limit = None, 0, self.batch_size
             self._move_to(page["NextShardIterator"])
-            self._processed(records[-1])
             return True
         if crashed and self.bisect and min(len(batch), self._limit) > 1:
             # Everything before failed_at succeeded (lanes run to their first failure); the
@@ -139,14 +134,9 @@ class StreamPoller(Poller):
             self._discard(batch, failed_at)
             self._failed_at, self._retries = None, 0
             self._seek("AFTER_SEQUENCE_NUMBER", records[-1]["dynamodb"]["SequenceNumber"])
-            self._processed(records[-1])
             return True
         self._seek("AT_SEQUENCE_NUMBER", failed_at)  # retry from the failed record
         return False  # back off before the retry
-
-    def _processed(self, last: dict[str, Any]) -> None:
-        if self.trimmer is not None:
-            self.trimmer.processed(self.stream_arn, self.name, last["dynamodb"]["SequenceNumber"])
 
     def _run(self, records: list[dict[str, Any]]) -> tuple[str | None, bool]:
         """Run the page's records as up to ``parallelization`` concurrent lanes, each in order:
