@@ -29,6 +29,8 @@ MODULES = (
     "webhook_latency",
     "throughput",
     "cost_model",
+    "gateway_overhead",
+    "memory",
 )
 
 

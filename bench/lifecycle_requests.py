@@ -58,7 +58,8 @@ from harness.streams import StreamReader
 NUMBER = 3
 NAME = "DynamoDB requests per full checkout lifecycle"
 TARGET_REQUESTS = 8
-TARGET = f"<= {TARGET_REQUESTS} requests, 0 scans"
+TARGET_WRITE_UNITS = 11
+TARGET = f"<= {TARGET_REQUESTS} requests, <= {TARGET_WRITE_UNITS} WRU, 0 scans"
 CARD = "4444 4444 4444 4444"
 FORM = "application/x-www-form-urlencoded"
 # Lifecycles after the first, run for stable median durations and log bytes (the cost model's
@@ -407,15 +408,20 @@ class Bench:
         return dict(payment)
 
     def stored_bytes(self, payment: dict[str, Any]) -> float:
-        """Bytes one lifecycle keeps until TTL: the payment in the table and in the ALL-projected
-        by-status index, its WebhookLogs items; DynamoDB adds 100 bytes per item and index entry."""
+        """Bytes one lifecycle keeps until TTL: the payment in the table, its keys in the
+        keys-only by-status index, its WebhookLogs items; DynamoDB adds 100 bytes per item and
+        index entry."""
         payment_id = payment["payment_id"]["S"]
         logs = self.admin.query(
             TableName="WebhookLogs",
             KeyConditionExpression="payment_id = :p",
             ExpressionAttributeValues={":p": {"S": payment_id}},
         )["Items"]
-        return 2 * (item_size(payment) + 100) + sum(item_size(i) + 100 for i in logs)
+        index_keys: dict[str, Any] = {
+            k: payment[k] for k in ("payment_id", "status_group", "created_at") if k in payment
+        }
+        table_and_index = item_size(payment) + 100 + item_size(index_keys) + 100
+        return table_and_index + sum(item_size(i) + 100 for i in logs)
 
     def run_expirer(self) -> Step:
         """One scheduled run over a table holding one due payment (seeded with the admin client)."""
@@ -468,11 +474,12 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
     total = totals(first.steps)
     scans = total["scans"] + expirer.snapshot["scans"]
     profile = lifecycle_profile(first, total, durations, log_bytes, memory, stored)
-    met = total["total"] <= TARGET_REQUESTS and scans == 0
+    met = total["total"] <= TARGET_REQUESTS and total["write_units"] <= TARGET_WRITE_UNITS and scans == 0
     stream_reads = first.stream_calls.get("GetRecords", 0)
     measured = (
         f"{total['total']} requests ({total['reads']} reads, {total['writes']} writes, "
-        f"{total['queries']} queries, {total['scans']} scans) + {stream_reads} stream GetRecords (free); "
+        f"{total['queries']} queries, {total['scans']} scans), {total['write_units']:g} WRU "
+        f"({total['index_write_units']:g} index) + {stream_reads} stream GetRecords (free); "
         f"expirer path {expirer.snapshot['total']} ({expirer.snapshot['queries']} query, "
         f"{expirer.snapshot['writes']} write, {expirer.snapshot['scans']} scans)"
     )

@@ -1,4 +1,5 @@
-"""The one table `make bench` prints, and bench/results.json (`python -m bench.report` prints
+"""The one table `make bench` prints (its last column is "met", "missed", "n/a", "not run (...)"
+or "FAILED ...", so a script can read it), and bench/results.json (`python -m bench.report` prints
 the latest results.json as Markdown, for the README's Performance section).
 
 A figure is met only when it was measured and its ratio/count is within target; a figure
@@ -34,7 +35,7 @@ class Figure:
             return f"not run ({self.not_run})"
         if self.met is None:
             return "n/a (partial)" if self.partial else "n/a"
-        verdict = "yes" if self.met else "NO"
+        verdict = "met" if self.met else "missed"
         return f"{verdict} (partial)" if self.partial else verdict
 
 

@@ -6,15 +6,14 @@ a real HTTP receiver on 127.0.0.1 (threaded, answers 200). v2 payments whose
 ``POST /api/v2/confirm-payment`` (operator token) over HTTP. A payment's latency is the time
 from its confirm response arriving at the client to its ``payment.completed`` webhook
 arriving at the receiver (both on this process's ``perf_counter``). The path in between is
-the sandbox's: DynamoDB stream -> stream poller (polls every 0.25 s when idle, like Lambda)
--> WebhookSenderFunction -> HTTP POST.
+the sandbox's: DynamoDB stream -> stream poller (woken by the write, see ``sandbox.wakeups``;
+its 0.25 s poll is only the fallback) -> WebhookSenderFunction (up to ``ParallelizationFactor``
+batches at once) -> HTTP POST.
 
 The figure is 100 confirms made one at a time (each after the previous webhook arrived and a
-random pause within one poll interval, so confirms land at every point of the poll cycle):
-the latency one merchant sees. A second run of 100 confirms back to back is reported beside
-it, not against the target: webhooks then queue behind one another (the sandbox runs one
-sender invocation at a time), so it measures the delivery rate, and its latencies grow with
-the length of the burst.
+random pause within one fallback poll interval): the latency one merchant sees. A second run
+of 100 confirms back to back is judged too (its p50): webhooks then queue behind the sender,
+so it measures the delivery rate under a burst.
 
 Correctness, checked before anything is reported: every one of the 200 webhooks arrived
 exactly once (none missing, no duplicate, nothing for an unknown payment, also after a short
@@ -44,9 +43,10 @@ from sandbox.pollers import IDLE_WAIT_SECONDS as POLL_INTERVAL_SECONDS
 
 NUMBER = 5
 NAME = "local sandbox webhook latency (100 confirms)"
-P50_TARGET_MS = 300
-P95_TARGET_MS = 1000
-TARGET = f"p50 <= {P50_TARGET_MS} ms, p95 <= {P95_TARGET_MS / 1000:g} s"
+P50_TARGET_MS = 50
+P95_TARGET_MS = 150
+BURST_P50_TARGET_MS = 500
+TARGET = f"p50 <= {P50_TARGET_MS} ms, p95 <= {P95_TARGET_MS} ms; burst p50 <= {BURST_P50_TARGET_MS} ms"
 PAYMENTS = 100
 ARRIVAL_TIMEOUT_SECONDS = 30  # for the last webhook after the last confirm
 DUPLICATE_GRACE_SECONDS = 1.0  # a duplicate would come from the same poller within this
@@ -207,9 +207,8 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             one_by_one[payment_id] = confirm(sandbox, payment_id, token)
             receiver.wait_for({payment_id}, ARRIVAL_TIMEOUT_SECONDS)
 
-        # 2. For the record, not the target: 100 confirms back to back (one client, as fast as
-        # it can). Webhooks then queue behind one another, so this shows the sandbox's delivery
-        # rate; its latencies grow with the burst's length.
+        # 2. 100 confirms back to back (one client, as fast as it can): webhooks queue behind the
+        # sender, so this shows the sandbox's delivery rate; latencies grow with the burst.
         burst: dict[str, float] = {}
         burst_ids = create_payments(sandbox, receiver.url, f"bench-{run_id}-burst")
         started = time.perf_counter()
@@ -232,7 +231,9 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
         target=TARGET,
         measured=f"p50 {single['p50_ms']:.0f} ms, p95 {single['p95_ms']:.0f} ms (max {single['max_ms']:.0f} ms);"
         f" burst of {PAYMENTS}: p50 {queued['p50_ms'] / 1000:.1f} s, p95 {queued['p95_ms'] / 1000:.1f} s",
-        met=single["p50_ms"] <= P50_TARGET_MS and single["p95_ms"] <= P95_TARGET_MS,
+        met=single["p50_ms"] <= P50_TARGET_MS
+        and single["p95_ms"] <= P95_TARGET_MS
+        and queued["p50_ms"] <= BURST_P50_TARGET_MS,
         data={
             "payments": PAYMENTS,
             "one_at_a_time": single,
@@ -256,7 +257,7 @@ def details(figure: Figure) -> list[str]:
         f" over HTTP one at a time: min {single['min_ms']} ms, p50 {single['p50_ms']} ms,"
         f" p95 {single['p95_ms']} ms, max {single['max_ms']} ms (the target's figure).",
         f"  Burst of {data['payments']} confirms back to back ({burst['confirms_per_second']} confirms/s):"
-        f" webhooks delivered at {burst['webhooks_per_second']}/s (one sender invocation at a time),"
+        f" webhooks delivered at {burst['webhooks_per_second']}/s (up to ParallelizationFactor batches at once),"
         f" so they queue: p50 {burst['p50_ms']} ms, p95 {burst['p95_ms']} ms, max {burst['max_ms']} ms.",
         f"  All {data['delivered_exactly_once_and_verified']} webhooks arrived exactly once with a valid X-Signature.",
     ]

@@ -19,6 +19,9 @@ from sandbox.apigw import proxy_event
 from sandbox.functions import Function
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+LISTEN_BACKLOG = 512  # socketserver's default of 5 reset bursts of 60 concurrent connections
+BODY_TIMEOUT_SECONDS = 10.0  # a body shorter than its Content-Length is answered after this
+IDLE_TIMEOUT_SECONDS = 60.0  # a keep-alive connection with no new request is closed after this
 
 
 @dataclass
@@ -65,6 +68,34 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
 def _not_found() -> tuple[int, dict[str, str], bytes]:
     body = {"error": {"code": "route_not_found", "message": "No such route."}}
     return 404, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def gateway_error(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+    """API Gateway's own answer, in the template's GatewayResponses shape (DEFAULT_4XX / DEFAULT_5XX)."""
+    code = "bad_request" if status < 500 else "gateway_error"
+    body = {"error": {"code": code, "message": message}}
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+class BadFraming(Exception):
+    """The request's body cannot be read as its headers describe: answered, then the connection is closed."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def content_length(raw: str | None) -> int:
+    """The declared body length; absent is 0. Anything but a plain decimal is a 400, too much a 413."""
+    if raw is None:
+        return 0
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit():
+        raise BadFraming(400, "Content-Length must be a non-negative integer.")
+    if int(text) > MAX_BODY_BYTES:
+        raise BadFraming(413, "Request Too Long")
+    return int(text)
 
 
 def dispatch(
@@ -116,21 +147,39 @@ def dispatch(
     return int(response.get("statusCode", 200)), out_headers, payload
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+
+
 class Gateway:
     """A threaded HTTP server on 127.0.0.1 serving the template's API routes."""
 
-    def __init__(self, routes: list[Route], host: str = "127.0.0.1", port: int = 3000, stage: str = "dev"):
+    def __init__(
+        self,
+        routes: list[Route],
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        stage: str = "dev",
+        body_timeout: float = BODY_TIMEOUT_SECONDS,
+    ):
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Status line, headers and body leave in one send (the buffer is flushed after each
+            # request), and with TCP_NODELAY nothing waits for the client's delayed ACK.
+            disable_nagle_algorithm = True
+            wbufsize = 64 * 1024
+            timeout = IDLE_TIMEOUT_SECONDS
 
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY_BYTES:
-                    self._reply(413, {"Content-Type": "application/json"}, b'{"message":"Request Too Long"}')
+                try:
+                    body = self._body()
+                except BadFraming as bad:
+                    self.close_connection = True
+                    self._reply(*gateway_error(bad.status, bad.message), close=True)
                     return
-                body = self.rfile.read(length) if length else None
                 headers = {k: v for k, v in self.headers.items()}
                 try:
                     status, out_headers, payload = dispatch(
@@ -144,19 +193,35 @@ class Gateway:
                     )
                 except Exception:  # a handler crash is a 502 from API Gateway, never a dead server
                     gateway.log_exception()
-                    status, out_headers, payload = (
-                        502,
-                        {"Content-Type": "application/json"},
-                        b'{"message":"Internal server error"}',
-                    )
+                    status, out_headers, payload = gateway_error(502, "Internal server error")
                 self._reply(status, out_headers, payload)
 
-            def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+            def _body(self) -> bytes | None:
+                """Exactly Content-Length bytes, within the body timeout, or BadFraming."""
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                    raise BadFraming(411, "Length Required")
+                length = content_length(self.headers.get("Content-Length"))
+                if not length:
+                    return None
+                self.connection.settimeout(gateway.body_timeout)
+                try:
+                    body = self.rfile.read(length)
+                except TimeoutError:
+                    raise BadFraming(400, "The request body is shorter than its Content-Length.") from None
+                finally:
+                    self.connection.settimeout(self.timeout)
+                if len(body) < length:  # the client closed its side early
+                    raise BadFraming(400, "The request body is shorter than its Content-Length.")
+                return body
+
+            def _reply(self, status: int, headers: dict[str, str], payload: bytes, close: bool = False) -> None:
                 self.send_response(status)
                 for name, value in headers.items():
                     if name.lower() not in ("content-length", "connection"):
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
+                if close:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(payload)
@@ -174,8 +239,8 @@ class Gateway:
 
         self.routes = routes
         self.stage = stage  # the template's Stage: routes are served under /{stage}/ too
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.body_timeout = body_timeout
+        self.server = _Server((host, port), Handler)
         self.thread: threading.Thread | None = None
 
     @property

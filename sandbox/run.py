@@ -99,6 +99,10 @@ def main() -> int:
 
     import boto3
 
+    from sandbox.wakeups import watch_default_session
+
+    watch_default_session()  # before any handler creates a client: their writes wake the pollers
+
     from sandbox.deployment import deploy_template
     from sandbox.emulator import release_shard_iterator
     from sandbox.emulator import start as start_emulator

@@ -47,7 +47,11 @@ def test_full_lifecycle_is_counted_per_step_and_priced_by_the_cost_model(monkeyp
     ]
     assert sum(s["snapshot"]["total"] for s in steps) == data["total"]["total"]
     assert data["total"]["total"] == sum(data["total"][k] for k in ("reads", "writes", "queries", "scans"))
-    assert figure.met == (data["total"]["total"] <= 8 and data["total"]["scans"] == 0)
+    total = data["total"]
+    assert figure.met == (total["total"] <= 8 and total["write_units"] <= 11 and total["scans"] == 0)
+    # by-status holds keys only: of the payment's four writes only creation (1) and the move
+    # to paid (delete + put) touch it, plus by-expiry's put and delete: 5 index write units.
+    assert total["index_write_units"] == 5 and total["write_units"] <= 11
     # Lambda's stream reads: once for the payment, once more for the sender's own write (filtered out)
     assert data["stream_calls"]["GetRecords"] == 2
     expirer = data["expirer_path"]["snapshot"]

@@ -356,3 +356,58 @@ def test_queues_are_created_with_the_template_properties(emulator, stack) -> Non
     }
     dlq = emulator.sqs.get_queue_attributes(QueueUrl=stack.ref("JobsDlq"), AttributeNames=["MessageRetentionPeriod"])
     assert dlq["Attributes"]["MessageRetentionPeriod"] == "1209600"
+
+
+PARALLEL_HANDLER = textwrap.dedent(
+    """
+    import sys
+
+    sink = sys.modules["parallel_sink"]  # shared by every warm copy ("container") of this module
+
+    def handler(event, context):
+        with sink.changed:
+            sink.in_flight += 1
+            sink.max_in_flight = max(sink.max_in_flight, sink.in_flight)
+            sink.changed.notify_all()
+            # Until two invocations have overlapped once, wait (bounded) for a second one.
+            sink.changed.wait_for(lambda: sink.max_in_flight >= 2, timeout=5)
+        for record in event["Records"]:
+            image = record["dynamodb"]["NewImage"]
+            sink.seen.append((image["id"]["S"], int(image["version"]["N"])))
+        with sink.changed:
+            sink.in_flight -= 1
+        return {"batchItemFailures": []}
+    """
+)
+
+
+def test_parallelization_factor_runs_batches_at_once_and_keeps_each_items_order(
+    emulator,  # noqa: F811
+    stack,
+    tmp_path: Path,
+    running,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+    import threading
+    from types import ModuleType
+
+    sink = ModuleType("parallel_sink")
+    sink.changed, sink.in_flight, sink.max_in_flight, sink.seen = threading.Condition(), 0, 0, []  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "parallel_sink", sink)
+    (tmp_path / "parallel.py").write_text(PARALLEL_HANDLER)
+    events = {"Stream": stream_event(BatchSize=2, ParallelizationFactor=10)}
+    function = Function("ParallelFn", tmp_path, "parallel.handler", 15, 128, events, {})
+
+    items, versions = [f"item-{n}" for n in range(20)], range(1, 6)
+    for item_id in items:  # each item's versions next to each other on the stream
+        for version in versions:
+            emulator.dynamodb.put_item(TableName="Things", Item={"id": {"S": item_id}, "version": {"N": str(version)}})
+    poller = running(event_pollers({"ParallelFn": function}, stack, emulator, {})[0])
+    assert isinstance(poller, StreamPoller) and poller.parallelization == 10
+
+    wait_for(lambda: len(sink.seen) >= len(items) * len(versions))
+    assert sink.max_in_flight >= 2  # batches of one page ran at once
+    for item_id in items:  # and each item's records arrived once each, in stream order
+        assert [v for i, v in sink.seen if i == item_id] == list(versions)
+    assert len(sink.seen) == len(items) * len(versions)

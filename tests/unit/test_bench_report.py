@@ -34,8 +34,8 @@ def test_table_says_met_missed_not_run_and_partial():
     assert [cell.strip() for cell in lines[0].split(" | ")] == ["figure", "measured", "target", "met?"]
     rows = {line.split(" | ")[0].strip(): line.split(" | ")[-1].strip() for line in lines[2:]}
     assert rows == {
-        "1. cold start": "yes",
-        "2. overhead": "NO",
+        "1. cold start": "met",
+        "2. overhead": "missed",
         "3. requests": "not run (needs checkout)",
         "7. cost": "n/a (partial)",
     }
@@ -56,7 +56,7 @@ def test_results_json_round_trips_to_a_markdown_table(tmp_path):
     figures = [Figure(2, "overhead", "<= 1.5x", measured="1.2x", met=True), not_run(5, "latency", "p50", "needs x")]
     write_json(figures, {"date_utc": "2026-01-01T00:00:00Z", "python": "3.11", "machine": "x"}, tmp_path / "r.json")
     markdown = markdown_from_results(tmp_path / "r.json").splitlines()
-    assert markdown[2] == "| 2. overhead | 1.2x | <= 1.5x | yes |"
+    assert markdown[2] == "| 2. overhead | 1.2x | <= 1.5x | met |"
     assert markdown[3] == "| 5. latency | - | p50 | not run (needs x) |"
 
 
@@ -90,7 +90,7 @@ def test_main_fails_when_a_benchmark_correctness_check_fails(tmp_path, monkeypat
     assert bench_main.main(["--only", "6"]) == 1
     out = capsys.readouterr().out
     assert "FAILED: expected 50 expired, got 49" in out
-    assert "| NO" in out
+    assert "| missed" in out
 
 
 def test_main_rejects_an_unknown_figure(capsys):

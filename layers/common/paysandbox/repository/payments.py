@@ -161,7 +161,14 @@ def query_group(
     if cursor:
         kwargs["ExclusiveStartKey"] = cursor
     response = dynamodb.query(**kwargs)
-    return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+    return _items_still_in(group, response.get("Items", [])), response.get("LastEvaluatedKey")
+
+
+def _items_still_in(group: str, index_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # The index holds keys only (an update that leaves the keys alone costs it nothing); the
+    # items come from the table. One that moved to another group meanwhile has left this list.
+    items = get_many([i["payment_id"]["S"] for i in index_items])
+    return [item for item in items if item.get("status_group") == group]
 
 
 def iter_group(group: str, *, not_after: float | None, page_size: int) -> Iterator[dict[str, Any]]:
@@ -180,7 +187,7 @@ def iter_group(group: str, *, not_after: float | None, page_size: int) -> Iterat
         kwargs["ExpressionAttributeValues"][":c"] = to_attr(not_after)
     while True:
         response = dynamodb.query(**kwargs)
-        yield from (from_item(i) for i in response.get("Items", []))
+        yield from _items_still_in(group, response.get("Items", []))
         if "LastEvaluatedKey" not in response:
             return
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
