@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.sandbox_process import TOKEN, Sandbox, start_sandbox
+from harness.sandbox_process import TOKEN, Sandbox, start_sandbox
 from tests.integration.conftest import Receiver
 from tests.support import wait_for
 
