@@ -5,6 +5,7 @@ calls need the token)."""
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 from pathlib import Path
 
@@ -105,7 +106,11 @@ def console() -> Response[str]:
     """The console shell: no data and no secret in it; its script calls the operator API."""
     global _console_template
     if _console_template is None:  # read on first use: most invocations never serve the page
-        _console_template = CONSOLE_PAGE.read_text(encoding="utf-8")
+        from paysandbox.checkout import MINOR_UNIT_EXPONENTS  # the checkout's table: one source
+
+        _console_template = CONSOLE_PAGE.read_text(encoding="utf-8").replace(
+            "{{minor_units}}", json.dumps(MINOR_UNIT_EXPONENTS, sort_keys=True)
+        )
     nonce = secrets.token_urlsafe(16)
     return Response(
         status_code=200,

@@ -42,21 +42,22 @@ def test_console_saves_token_lists_confirms_shows_deliveries_and_redelivers(
     page.get_by_label("Operator token").fill(TOKEN)
     page.get_by_role("button", name="Save").click()
 
-    row = page.locator("tr", has=page.get_by_role("cell", name=payment_id, exact=True))
+    row = page.locator(f'#payments tbody tr[data-payment-id="{payment_id}"]')
     row.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("status").first).to_contain_text("PAYMENT_COMPLETED")
     wait_for(lambda: len(receiver.to("/ok")) == 1)
 
     page.get_by_role("button", name="Completed").click()
     row.get_by_role("button", name="Deliveries").click()
-    log = page.locator("#deliveries tbody tr")
-    expect(log).to_have_count(1)
-    expect(log.first).to_contain_text("success")
+    chains = page.locator("#chains .chain")
+    expect(chains).to_have_count(1)
+    expect(chains.first).to_contain_text("Delivered after 1 attempt")
 
     page.get_by_role("button", name="Redeliver").click()
     expect(page.get_by_role("status").first).to_contain_text(f"Redelivery of {payment_id} queued")
     wait_for(lambda: len(receiver.to("/ok")) == 2)
-    expect(log).to_have_count(2)  # the console's auto-refresh reloads the open log
+    expect(chains).to_have_count(2)  # the console's auto-refresh reloads the open log
+    expect(chains.nth(1)).to_contain_text("redelivery 1")
     page.close()
 
     api_calls = [url for url in requested if "/api/" in url]
