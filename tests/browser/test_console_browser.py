@@ -113,6 +113,7 @@ def test_search_new_payment_of_both_flavours_and_the_layout(
     new.get_by_label("Currency").fill("JPY")
     new.get_by_label("Amount (JPY)").fill("1500")
     new.get_by_label("Webhook URL").fill(f"{receiver.url}/ok")
+    new.get_by_label("Redirect URL").fill("https://merchant.example.com/thanks")
     new.get_by_role("button", name="Create payment").click()
     expect(page.locator("#new-status")).to_contain_text("Created inv_")
     invoice_id = page.locator("#new-status").inner_text().split()[1].rstrip(":")
