@@ -272,6 +272,7 @@ def test_every_checkout_page_fits_the_screen(gateway: Gateway, browser: Any, art
         created = _invoice(gateway, reference="order-with-a-rather-long-reference-1234567890", amount=123_456_789_00)
         page.goto(created["pageUrl"])
         page.get_by_role("button", name="Pay", exact=True).click()  # empty form: every error shown
+        expect(page.get_by_text("Enter your card number.")).to_be_visible()
         page.screenshot(path=str(artifacts / f"checkout-card-{width}.png"), full_page=True)
         assert layout_problems(page) == [], "card"
         _fill_card(page, "4444 4444 4444 4444", email="buyer@example.com")

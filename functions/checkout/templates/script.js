@@ -59,7 +59,8 @@
     fields[f].addEventListener("invalid", function (event) {
       event.preventDefault();
       var input = event.target;
-      showError(input, input.getAttribute("data-invalid"));
+      var missing = input.validity.valueMissing && input.getAttribute("data-missing");
+      showError(input, missing || input.getAttribute("data-invalid"));
       if (!focusedOne) {
         focusedOne = true;
         input.focus();
