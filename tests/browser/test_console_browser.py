@@ -40,8 +40,9 @@ def test_a_failing_then_recovering_webhook_shows_its_chain_payload_and_next_retr
     receiver: Receiver,  # noqa: F811
     artifacts: Path,
 ) -> None:
-    # Given a receiver that answers 500 once, then 200, and a retry 6 s after a failure
-    sandbox: Sandbox = sandbox_factory(WEBHOOK_RETRY_DELAYS="6")
+    # Given a receiver that answers 500 once, then 200, and a retry 12 s after a failure (time
+    # enough to look at the pending retry on a loaded machine)
+    sandbox: Sandbox = sandbox_factory(WEBHOOK_RETRY_DELAYS="12")
     status, created = sandbox.request(
         "POST", "/api/v2/payments", v2_body(tx_id="tx-flaky", amount=249_900, callback_url=f"{receiver.url}/flaky")
     )
@@ -76,7 +77,7 @@ def test_a_failing_then_recovering_webhook_shows_its_chain_payload_and_next_retr
     assert layout_problems(page, "#side") == []
 
     # And once the retry succeeds the same chain shows it delivered, the first attempt still open
-    expect(chain.locator(".chain-state")).to_contain_text("Delivered after 2 attempts", timeout=30_000)
+    expect(chain.locator(".chain-state")).to_contain_text("Delivered after 2 attempts", timeout=45_000)
     expect(chain.locator("details.attempt")).to_have_count(2)
     assert first.evaluate("d => d.open")  # auto-refresh keeps what the operator expanded
 
