@@ -212,12 +212,23 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+AMOUNT_LABELS = {
+    Page.CARD: "Amount due",
+    Page.OTP: "Amount due",
+    Page.PAID: "Amount paid",
+    Page.REFUNDED: "Amount refunded",
+}  # declined and expired pages: "Amount"
+
+
 def _summary(current: Checkout) -> str:
     payment = current.payment
     amount_text = checkout.format_amount(payment.amount, payment.currency)
     number, _, currency = amount_text.rpartition(" ")
     return TEMPLATES["summary"].substitute(
-        amount=_e(number), currency=_e(currency), reference=_e(checkout.reference_of(payment))
+        label=AMOUNT_LABELS.get(current.page, "Amount"),
+        amount=_e(number),
+        currency=_e(currency),
+        reference=_e(checkout.reference_of(payment)),
     )
 
 
@@ -264,6 +275,10 @@ def _card_page(
         f'<tr><td class="num">{_e(card.display)}</td><td>{_e(card.description)}</td></tr>' for card in cards.CATALOGUE
     )
     rows += '\n<tr><td class="num">any other valid number</td><td>Declined (insufficient_funds)</td></tr>'
+    # Like Stripe Checkout's cancel_url: back to the merchant, the payment unchanged (still
+    # pending, payable from this link until it expires); the URL says status=pending.
+    url = checkout.return_url(current)
+    cancel = f'<p class="cancel"><a href="{_e(url)}">Cancel and return to merchant</a></p>' if url else ""
     content = TEMPLATES["card"].substitute(
         alert=_alert(errors),
         action=_e(_checkout_path(payment.payment_id)),
@@ -272,6 +287,7 @@ def _card_page(
         expiry=_e(kept.get("expiry", "")),
         amount_text=_e(checkout.format_amount(payment.amount, payment.currency)),
         test_cards=rows,
+        cancel_link=cancel,
         test_card_numbers=",".join(card.number for card in cards.CATALOGUE),
         **values,
     )
@@ -300,6 +316,7 @@ def _otp_page(current: Checkout, errors: dict[str, str] | None = None, status: i
         )
     content = TEMPLATES["otp"].substitute(
         sent_note=sent_note,
+        resent_note=_resent_note(current, bool(sandbox_code)),
         sandbox_code=sandbox_code,
         alert="",
         action=_e(_checkout_path(payment.payment_id) + "/otp"),
@@ -308,7 +325,8 @@ def _otp_page(current: Checkout, errors: dict[str, str] | None = None, status: i
         otp_error=error,
         card_mask=_e(payment.card_mask or ""),
         resend_button=(
-            '<button type="submit" class="secondary" name="action" value="resend">Send a new code</button>'
+            '<button type="submit" class="secondary" name="action" value="resend" formnovalidate>'
+            "Send a new code</button>"
             if current.can_resend
             else ""
         ),
@@ -316,16 +334,36 @@ def _otp_page(current: Checkout, errors: dict[str, str] | None = None, status: i
     return _html(status, "Confirm your payment", content, _summary(current))
 
 
+def _resent_note(current: Checkout, code_shown: bool) -> str:
+    """What "Send a new code" did, on the page its redirect shows (and any later view of it)."""
+    if not current.otp_resends:
+        return ""
+    payment = current.payment
+    if checkout.code_was_emailed(payment):
+        note = f"We sent a new code to {checkout.masked_email(payment.customer_email or '')}."
+    elif code_shown:
+        note = "Here is your new code."
+    else:
+        note = "A new code was made for this payment."
+    note += " Codes sent before it no longer work."
+    if not current.can_resend:
+        note += " No more new codes can be sent for this payment."
+    return f'<p class="notice" role="status">{_e(note)}</p>'
+
+
+# Icons are drawn (templates/icon_*.html, inline SVG), not typed: a check mark or a clock
+# character needs a symbol or emoji font that a customer's device may not have.
 RESULTS = {
-    Page.PAID: ("Payment successful", "ok", "✓"),
-    Page.DECLINED: ("Payment declined", "bad", "✕"),
-    Page.EXPIRED: ("Payment expired", "neutral", "⏱"),
-    Page.REFUNDED: ("Payment refunded", "neutral", "↺"),
+    Page.PAID: ("Payment successful", "ok"),
+    Page.DECLINED: ("Payment declined", "bad"),
+    Page.EXPIRED: ("Payment expired", "neutral"),
+    Page.REFUNDED: ("Payment refunded", "neutral"),
 }
 
 
 def _result_page(current: Checkout) -> Response[str]:
-    heading, icon_class, icon = RESULTS[current.page]
+    heading, icon_class = RESULTS[current.page]
+    icon = TEMPLATES[f"icon_{current.page.value}"].template.strip()
     payment = current.payment
     if current.page is Page.PAID:
         message = f"Paid with card {payment.card_mask}." if payment.card_mask else "The payment has been received."

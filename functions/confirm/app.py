@@ -7,6 +7,7 @@ The directory is called ``confirm`` by the design's naming; it serves every oper
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,11 @@ def console() -> Response[str]:
     """The console shell: no data and no secret in it; its script calls the operator API."""
     global _console_template
     if _console_template is None:  # read on first use: most invocations never serve the page
-        _console_template = CONSOLE_PAGE.read_text(encoding="utf-8")
+        from paysandbox.checkout import MINOR_UNIT_EXPONENTS  # the checkout's table: one source
+
+        _console_template = CONSOLE_PAGE.read_text(encoding="utf-8").replace(
+            "{{minor_units}}", json.dumps(MINOR_UNIT_EXPONENTS, sort_keys=True)
+        )
     nonce = secrets.token_urlsafe(16)
     return Response(
         status_code=200,

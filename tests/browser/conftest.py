@@ -7,15 +7,17 @@ there fails the run: the browser suite is never silently skipped there.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness.receiver import Received, Receiver, Reply
 from sandbox.functions import functions
 from sandbox.gateway import Gateway, api_routes
 
@@ -84,3 +86,27 @@ def page(browser: Any) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+def merchant_endpoint() -> Callable[[Received, int], Reply]:
+    """``/ok`` answers 200, ``/flaky`` 500 once per payment then 200, ``/down`` 503."""
+    failed_once: set[str] = set()
+
+    def answer(request: Received, n: int) -> Reply:
+        if request.path == "/down":
+            return Reply(503)
+        if request.path == "/flaky":
+            payment_id = json.loads(request.body)["payment_id"]
+            if payment_id not in failed_once:
+                failed_once.add(payment_id)
+                return Reply(500)
+        return Reply(200)
+
+    return answer
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as server:
+        server.plan = merchant_endpoint()
+        yield server

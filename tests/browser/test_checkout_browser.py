@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from paysandbox import cards
 from sandbox.gateway import Gateway
+from tests.browser.layout import layout_problems
 from tests.support import invoice_body, v2_body
 
 pytestmark = pytest.mark.browser
@@ -172,24 +173,119 @@ def test_keyboard_only_checkout(gateway: Gateway, page: Any) -> None:
     assert _status(gateway, created["payment_id"])["status"] == "paid"
 
 
-def test_form_errors_are_announced_and_the_page_helps_with_the_number(gateway: Gateway, page: Any) -> None:
+def test_the_browser_names_each_wrong_field_before_sending_the_form(gateway: Gateway, page: Any) -> None:
     created = _invoice(gateway)
     page.goto(created["pageUrl"])
-    number = page.get_by_label("Card number", exact=True)
-    number.press_sequentially("4242424242424241")
-    expect(page.get_by_text("This card number doesn't look right.")).to_be_visible()  # client-side Luhn hint
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.get_by_label("Card number", exact=True).fill("4242 4242")
     page.get_by_label("Expiry (MM/YY)", exact=True).fill("13/30")
     page.get_by_label("CVV", exact=True).fill("12")
     page.get_by_role("button", name="Pay", exact=True).click()
 
-    expect(page.get_by_text("This card number is not valid")).to_be_visible()
-    for label in ("Card number", "Expiry (MM/YY)", "CVV"):
+    for label, message in (
+        ("Card number", "Enter a card number of 12 to 19 digits."),
+        ("Expiry (MM/YY)", "Enter the expiry date as MM/YY, for example 12/30."),
+        ("CVV", "Enter the 3 or 4 digit security code."),
+    ):
         field = page.get_by_label(label, exact=True)
-        assert field.get_attribute("aria-invalid") == "true"
-        described = field.get_attribute("aria-describedby") or ""
-        assert any(page.locator(f"#{i}[role=alert]").count() for i in described.split())
-    assert page.get_by_label("Card number", exact=True).input_value() == ""  # the number is not echoed back
+        expect(field).to_have_attribute("aria-invalid", "true")
+        described = (field.get_attribute("aria-describedby") or "").split()
+        assert page.locator(f"#{described[-1]}[role=alert]").inner_text() == message
+    assert page.evaluate("document.activeElement.id") == "card_number"  # the first wrong field has the focus
+    page.get_by_label("CVV", exact=True).fill("123")
+    expect(page.get_by_label("CVV", exact=True)).not_to_have_attribute("aria-invalid", "true")  # fixed: cleared
+    assert posts == []  # nothing was sent
     assert _status(gateway, created["payment_id"])["status"] == "pending"
+
+
+def test_a_form_error_keeps_email_and_expiry_but_never_the_card_number(gateway: Gateway, page: Any) -> None:
+    created = _invoice(gateway)
+    page.goto(created["pageUrl"])
+    page.get_by_label("Email", exact=True).fill("buyer@example.com")
+    number = page.get_by_label("Card number", exact=True)
+    number.press_sequentially("4242424242424241")  # well formed, but not a valid card number
+    expect(page.get_by_text("This card number doesn't look right.")).to_be_visible()  # client-side Luhn hint
+    page.get_by_label("Expiry (MM/YY)", exact=True).fill("11/31")
+    page.get_by_label("CVV", exact=True).fill("321")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Pay", exact=True).click()
+    assert answer.value.status == 422  # the server's verdict, after the round trip
+
+    expect(page.get_by_text("This card number is not valid")).to_be_visible()
+    field = page.get_by_label("Card number", exact=True)
+    assert field.get_attribute("aria-invalid") == "true"
+    described = (field.get_attribute("aria-describedby") or "").split()
+    assert any(page.locator(f"#{i}[role=alert]").count() for i in described)
+    assert page.get_by_label("Email", exact=True).input_value() == "buyer@example.com"
+    assert page.get_by_label("Expiry (MM/YY)", exact=True).input_value() == "11/31"
+    assert page.get_by_label("Card number", exact=True).input_value() == ""  # never echoed back
+    assert page.get_by_label("CVV", exact=True).input_value() == ""
+    html = page.content()
+    assert "4242424242424241" not in html and "321" not in html
+    assert _status(gateway, created["payment_id"])["status"] == "pending"
+
+
+def _glyphs_needing_a_symbol_font(page: Any) -> list[str]:
+    """Characters past General Punctuation (arrows, dingbats, emoji...) in the visible text."""
+    text: str = page.evaluate("document.body.innerText")
+    return sorted({ch for ch in text if ord(ch) >= 0x2190})
+
+
+def test_cancel_link_amount_paid_and_drawn_icons(gateway: Gateway, page: Any) -> None:
+    created = _invoice(gateway, amount=12_500)
+    page.goto(created["pageUrl"])
+    assert page.locator(".summary .label").inner_text() == "Amount due"
+    cancel = page.get_by_role("link", name="Cancel and return to merchant")
+    parts = urlsplit(cancel.get_attribute("href") or "")
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://merchant.example.com/thanks"
+    assert parse_qs(parts.query) == {"payment_id": [created["payment_id"]], "status": ["pending"]}
+    assert _glyphs_needing_a_symbol_font(page) == []
+
+    _fill_card(page, "4242 4242 4242 4242")
+    page.get_by_role("heading", name="Payment successful").wait_for()
+    assert page.locator(".summary .label").inner_text() == "Amount paid"
+    assert page.locator(".icon svg").count() == 1 and page.locator(".icon").inner_text() == ""
+    assert _glyphs_needing_a_symbol_font(page) == []
+    assert page.get_by_role("link", name="Cancel and return to merchant").count() == 0
+
+    declined = _invoice(gateway)
+    page.goto(declined["pageUrl"])
+    _fill_card(page, "4000 0000 0000 0002")
+    page.get_by_role("heading", name="Payment declined").wait_for()
+    assert page.locator(".summary .label").inner_text() == "Amount"
+    assert page.locator(".icon svg").count() == 1 and _glyphs_needing_a_symbol_font(page) == []
+
+
+def test_v2_card_page_has_no_cancel_link_without_a_redirect_url(gateway: Gateway, page: Any) -> None:
+    created = _post_json(f"{gateway.url}/api/v2/payments", v2_body(tx_id="tx-no-redirect"))
+    page.goto(created["checkout_url"])
+    expect(page.get_by_label("Card number", exact=True)).to_be_visible()
+    assert page.get_by_role("link", name="Cancel and return to merchant").count() == 0
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_checkout_page_fits_the_screen(gateway: Gateway, browser: Any, artifacts: Path, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        created = _invoice(gateway, reference="order-with-a-rather-long-reference-1234567890", amount=123_456_789_00)
+        page.goto(created["pageUrl"])
+        page.get_by_role("button", name="Pay", exact=True).click()  # empty form: every error shown
+        expect(page.get_by_text("Enter your card number.")).to_be_visible()
+        page.screenshot(path=str(artifacts / f"checkout-card-{width}.png"), full_page=True)
+        assert layout_problems(page) == [], "card"
+        _fill_card(page, "4444 4444 4444 4444", email="buyer@example.com")
+        page.get_by_role("button", name="Send a new code").click()
+        expect(page.locator(".notice")).to_be_visible()
+        page.screenshot(path=str(artifacts / f"checkout-otp-{width}.png"), full_page=True)
+        assert layout_problems(page) == [], "otp"
+        _enter_code(page, page.get_by_test_id("sandbox-otp").inner_text())
+        page.get_by_role("heading", name="Payment successful").wait_for()
+        page.screenshot(path=str(artifacts / f"checkout-paid-{width}.png"), full_page=True)
+        assert layout_problems(page) == [], "paid"
+    finally:
+        context.close()
 
 
 def test_v2_payment_checkout_on_a_phone_screen(gateway: Gateway, browser: Any, artifacts: Path) -> None:
@@ -221,6 +317,9 @@ def test_a_second_device_can_ask_for_a_new_code(gateway: Gateway, page: Any, bro
         other.goto(created["pageUrl"])
         assert other.get_by_test_id("sandbox-otp").count() == 0  # the code was shown to the first device only
         other.get_by_role("button", name="Send a new code").click()
+        expect(other.get_by_role("status").filter(has_text="Here is your new code.")).to_contain_text(
+            "Codes sent before it no longer work."
+        )
         new_code = other.get_by_test_id("sandbox-otp").inner_text()
         assert re.fullmatch(r"\d{6}", new_code)
         other.get_by_label("One-time code", exact=True).fill(new_code)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
+from harness.receiver import Receiver
 from harness.sandbox_process import TOKEN, Sandbox
-from tests.browser.test_sandbox_checkout_e2e import Receiver, receiver  # noqa: F401  (fixture)
 from tests.support import v2_body, wait_for
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 def test_console_saves_token_lists_confirms_shows_deliveries_and_redelivers(
     sandbox_factory: Any,
     browser: Browser,
-    receiver: Receiver,  # noqa: F811  (the fixture imported above)
+    receiver: Receiver,
     prefix: str,
 ) -> None:
     sandbox: Sandbox = sandbox_factory()
@@ -42,21 +42,22 @@ def test_console_saves_token_lists_confirms_shows_deliveries_and_redelivers(
     page.get_by_label("Operator token").fill(TOKEN)
     page.get_by_role("button", name="Save").click()
 
-    row = page.locator("tr", has=page.get_by_role("cell", name=payment_id, exact=True))
+    row = page.locator(f'#payments tbody tr[data-payment-id="{payment_id}"]')
     row.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("status").first).to_contain_text("PAYMENT_COMPLETED")
     wait_for(lambda: len(receiver.to("/ok")) == 1)
 
     page.get_by_role("button", name="Completed").click()
     row.get_by_role("button", name="Deliveries").click()
-    log = page.locator("#deliveries tbody tr")
-    expect(log).to_have_count(1)
-    expect(log.first).to_contain_text("success")
+    chains = page.locator("#chains .chain")
+    expect(chains).to_have_count(1)
+    expect(chains.first).to_contain_text("Delivered after 1 attempt")
 
     page.get_by_role("button", name="Redeliver").click()
     expect(page.get_by_role("status").first).to_contain_text(f"Redelivery of {payment_id} queued")
     wait_for(lambda: len(receiver.to("/ok")) == 2)
-    expect(log).to_have_count(2)  # the console's auto-refresh reloads the open log
+    expect(chains).to_have_count(2)  # the console's auto-refresh reloads the open log
+    expect(chains.nth(1)).to_contain_text("redelivery 1")
     page.close()
 
     api_calls = [url for url in requested if "/api/" in url]

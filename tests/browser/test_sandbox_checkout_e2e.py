@@ -11,15 +11,13 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
-import pytest
 from playwright.sync_api import Browser, expect
 from standardwebhooks import Webhook
 
-from harness.receiver import Received, Receiver, Reply
+from harness.receiver import Received, Receiver
 from harness.sandbox_process import (
     SECRET,
     TOKEN,
@@ -28,30 +26,6 @@ from harness.sandbox_process import (
 from tests.support import wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def merchant_endpoint() -> Callable[[Received, int], Reply]:
-    """``/ok`` answers 200, ``/flaky`` 500 once per payment then 200, ``/down`` 503."""
-    failed_once: set[str] = set()
-
-    def answer(request: Received, n: int) -> Reply:
-        if request.path == "/down":
-            return Reply(503)
-        if request.path == "/flaky":
-            payment_id = json.loads(request.body)["payment_id"]
-            if payment_id not in failed_once:
-                failed_once.add(payment_id)
-                return Reply(500)
-        return Reply(200)
-
-    return answer
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as server:
-        server.plan = merchant_endpoint()
-        yield server
 
 
 def verify_every_scheme(delivery: Received, whsec: str) -> dict[str, Any]:

@@ -80,40 +80,41 @@ def test_the_whole_system_runs_locally_and_stops_cleanly(sandbox_factory, browse
     # The console: create a v2 payment with the form, confirm it with one click.
     csp_violations: list[str] = []
     page = open_console(browser, sandbox, csp_violations)
+    page.get_by_label("Payments v2").check()
     page.get_by_label("Transaction id (tx_id)").fill("e2e-console")
     page.get_by_label("Order id").fill("order-console")
     page.get_by_label("User id").fill("user-console")
-    page.get_by_label("Amount (minor units)").fill("2500")
-    page.get_by_label("Callback URL").fill("https://merchant.example.com/callback")
+    page.get_by_label("Amount (UAH)").fill("25.00")
+    page.get_by_label("Webhook URL").fill("https://merchant.example.com/callback")
     page.get_by_role("button", name="Create payment").click()
     expect(page.locator("#new-status")).to_contain_text("pay_e2e-console")
-    row = page.locator("tr", has=page.get_by_role("cell", name="pay_e2e-console", exact=True))
+    row = page.locator('#payments tbody tr[data-payment-id="pay_e2e-console"]')
     row.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("status").first).to_contain_text("PAYMENT_COMPLETED")
     expect(row).to_have_count(0)
     status, view = sandbox.request("GET", "/api/payments/pay_e2e-console")
-    assert view["status"] == "PAYMENT_COMPLETED" and view["tx_id"] == "e2e-console"
+    assert view["status"] == "PAYMENT_COMPLETED" and view["tx_id"] == "e2e-console" and view["amount"] == 2500
 
     page.get_by_role("button", name="Completed").click()
-    expect(page.locator("tr", has=page.get_by_role("cell", name="pay_e2e-console", exact=True))).to_have_count(1)
+    expect(row).to_have_count(1)
     expect(page.locator('[data-count="completed"]')).to_have_text("1")
     expect(page.get_by_label("Signing secret (whsec_ form, for Standard Webhooks receivers)")).to_have_value(whsec)
 
     # Fail from the console, and the per-payment delivery log opens (webhook sender pending merge).
     page.get_by_role("button", name="Pending").click()
-    pending_row = page.locator("tr", has=page.get_by_role("cell", name=first["payment_id"], exact=True))
+    pending_row = page.locator(f'#payments tbody tr[data-payment-id="{first["payment_id"]}"]')
     pending_row.get_by_role("button", name="Fail").click()
     expect(pending_row).to_have_count(0)
     assert sandbox.request("GET", f"/api/payments/{first['payment_id']}")[1]["status"] == "PAYMENT_FAILED"
 
     # Auto-refresh: a payment created elsewhere appears without a reload ...
     sandbox.request("POST", "/api/v2/payments", v2("e2e-refresh"))
-    expect(page.get_by_role("cell", name="pay_e2e-refresh", exact=True)).to_be_visible(timeout=6000)
+    expect(page.locator('#payments tbody tr[data-payment-id="pay_e2e-refresh"]')).to_be_visible(timeout=6000)
     # ... and with the switch off, nothing changes under the operator's eyes.
     page.get_by_label("Auto-refresh (every 2 s)").uncheck()
     sandbox.request("POST", "/api/v2/payments", v2("e2e-quiet"))
     page.wait_for_timeout(4500)
-    expect(page.get_by_role("cell", name="pay_e2e-quiet", exact=True)).to_have_count(0)
+    expect(page.locator('#payments tbody tr[data-payment-id="pay_e2e-quiet"]')).to_have_count(0)
     page.close()
     assert csp_violations == []  # the inline script and style run under the nonce CSP
 

@@ -24,7 +24,8 @@ def test_console_page_loads_without_a_token_with_a_nonce_csp(operator: Api) -> N
     assert headers["Content-Type"].startswith("text/html")
     csp = headers["Content-Security-Policy"]
     nonce = re.search(r"script-src 'nonce-([^']+)'", csp).group(1)  # type: ignore[union-attr]
-    assert f'<script nonce="{nonce}">' in html and "{{nonce}}" not in html
+    assert f'<script nonce="{nonce}">' in html and "{{" not in html
+    assert '"JPY": 0' in html and '"KWD": 3' in html  # the checkout's minor units, for amounts in major units
     assert "unsafe-inline" not in csp and "default-src 'none'" in csp
     assert headers["X-Frame-Options"] == "DENY" and headers["Cache-Control"] == "no-store"
     assert 'for="token">Operator token<' in html

@@ -4,6 +4,7 @@ real HTTP receiver on 127.0.0.1, verified with all three signature schemes."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from harness.receiver import Receiver, Reply
 from tests.integration.conftest import Pipeline, assert_signed
@@ -119,6 +120,12 @@ def test_500_twice_then_200_retries_with_the_schedule(pipeline: Pipeline, receiv
         (3, True, 200),
     ]
     assert log[0]["response_body"] == "boom"
+    # Each failed attempt says when the next one is due (the console shows it while pending).
+    assert [e["next"] for e in log] == ["retry", "retry", "none"] and log[2]["next_attempt_at"] is None
+    for failed, delay in ((log[0], 10), (log[1], 60)):
+        due = datetime.fromisoformat(failed["next_attempt_at"].replace("Z", "+00:00"))
+        sent = datetime.fromisoformat(failed["timestamp"].replace("Z", "+00:00"))
+        assert delay <= (due - sent).total_seconds() < delay + 5
     assert pipeline.dead_letters() == []
 
 
@@ -140,6 +147,8 @@ def test_always_500_ends_in_the_dlq_after_max_attempts(
     assert job["payment_id"] == "pay_tx-1001" and job["attempt"] == 5 and job["final"]["outcome"] == "failed"
     view = view_of(merchant, "pay_tx-1001")
     assert view["webhook_status"] == "failed" and view["webhook_attempts"] == 5
+    log = _webhooks(operator, "pay_tx-1001")[1]["deliveries"]
+    assert [e["next"] for e in log] == ["retry"] * 4 + ["dead_letter"] and log[4]["next_attempt_at"] is None
     # Powertools EMF metrics on stdout; and the secret never reaches a log line.
     out = capsys.readouterr().out
     metrics = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]

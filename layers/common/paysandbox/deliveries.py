@@ -311,14 +311,19 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
     # mid-send) and scheduling is repeated harmlessly (claims dedupe the next attempt).
     try:
         # One line per attempt, saying what comes next (the local terminal shows it as such).
-        logged.update(_schedule_next(event, chain, number, outcome, retry_after))
+        after = _schedule_next(event, chain, number, outcome, retry_after)
     except Exception:
         # A failed write is not a crash: record the answer without the mark, so the retry of
         # this record or job finds it and only schedules, without sending again.
         store.update_attempt(payment_id, sk, result)
         logger.info("webhook attempt", extra={**logged, "next": "unscheduled"})
         raise
+    logged.update(after)
     logger.info("webhook attempt", extra=logged)
+    # What comes next is kept with the result, so the console can say when a retry is due.
+    result["next"] = after["next"]
+    if "retry_in_s" in after:
+        result["next_attempt_at"] = clock.now_epoch() + after["retry_in_s"]
     store.update_attempt(payment_id, sk, {**result, "scheduled": True})
     return outcome
 
@@ -402,6 +407,9 @@ def _attempt_view(item: dict[str, Any]) -> dict[str, Any]:
         "duration_ms": item.get("duration_ms"),
         "success": bool(item.get("success")),
         "outcome": item.get("outcome") or "sending",
+        # After this attempt: "none" (delivered), "retry" (due at next_attempt_at) or "dead_letter".
+        "next": item.get("next"),
+        "next_attempt_at": clock.iso(item["next_attempt_at"]) if item.get("next_attempt_at") else None,
         "timestamp": clock.iso(item["timestamp"]) if item.get("timestamp") is not None else None,
     }
 

@@ -118,6 +118,10 @@ class DeliveryAttempt(BaseModel):
     duration_ms: int | float | None
     success: bool
     outcome: str
+    next: Literal["none", "retry", "dead_letter"] | None = Field(
+        description="What followed this attempt: nothing (delivered), a retry, or the dead-letter queue."
+    )
+    next_attempt_at: str | None = Field(description="When the retry after this attempt is due (next=retry).")
     timestamp: str | None
 
 
