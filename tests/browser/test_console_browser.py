@@ -44,7 +44,7 @@ def test_a_failing_then_recovering_webhook_shows_its_chain_payload_and_next_retr
     # enough to look at the pending retry on a loaded machine)
     sandbox: Sandbox = sandbox_factory(WEBHOOK_RETRY_DELAYS="12")
     status, created = sandbox.request(
-        "POST", "/api/v2/payments", v2_body(tx_id="tx-flaky", amount=249_900, callback_url=f"{receiver.url}/flaky")
+        "POST", "/api/v2/payments", v2_body(tx_id="tx-flaky", amount=249_900, callback_url=receiver.url("/flaky"))
     )
     assert status == 200
     payment_id = created["payment_id"]
@@ -113,7 +113,7 @@ def test_search_new_payment_of_both_flavours_and_the_layout(
     new.get_by_label("Reference").fill("order-search-7")
     new.get_by_label("Currency").fill("JPY")
     new.get_by_label("Amount (JPY)").fill("1500")
-    new.get_by_label("Webhook URL").fill(f"{receiver.url}/ok")
+    new.get_by_label("Webhook URL").fill(receiver.url("/ok"))
     new.get_by_label("Redirect URL").fill("https://merchant.example.com/thanks")
     new.get_by_role("button", name="Create payment").click()
     expect(page.locator("#new-status")).to_contain_text("Created inv_")
