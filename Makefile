@@ -140,7 +140,7 @@ deploy: require-stack build
 require-stack:
 	@test -n "$(STACK)" || { \
 	  echo "make deploy: name your stack, e.g. make deploy STACK=paysandbox-<team> [SAM_ENV=prod]" >&2; \
-	  echo "  (one stack per team in a shared account; see README, Deploying to AWS)" >&2; exit 2; }
+	  echo "  (one stack per team in a shared account; see docs/deploying.md)" >&2; exit 2; }
 
 clean:
 	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """The one table `make bench` prints (its last column is "met", "missed", "n/a", "not run (...)"
 or "FAILED ...", so a script can read it), and bench/results.json (`python -m bench.report` prints
-the latest results.json as Markdown, for the README's Performance section).
+the latest results.json as Markdown, for docs/benchmarks.md).
 
 A figure is met only when it was measured and its ratio/count is within target; a figure
 that could not run says why and is never counted as met.
@@ -76,7 +76,7 @@ def write_json(figures: list[Figure], meta: dict[str, Any], path: Path = RESULTS
 
 
 def markdown_from_results(path: Path = RESULTS_PATH) -> str:
-    """The latest results.json as a Markdown table (for the README's Performance section)."""
+    """The latest results.json as a Markdown table (for docs/benchmarks.md)."""
     document = json.loads(path.read_text(encoding="utf-8"))
     figures = []
     for saved in document["figures"]:

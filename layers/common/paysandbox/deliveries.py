@@ -12,7 +12,7 @@ DynamoDB requests of a first attempt that is delivered: 3 writes. The claim (whi
 stores the event as first seen: no separate event item), the payment's ``webhook_status``,
 and the attempt's result together with its ``scheduled`` mark. Why not 2, with the last two
 in one ``TransactWriteItems``: a transaction bills every item at twice the write units, so
-one request fewer would cost more (README, Performance: "Webhook sender: 3 writes").
+one request fewer would cost more (docs/benchmarks.md, "Webhook sender: 3 writes").
 """
 
 from __future__ import annotations
