@@ -89,6 +89,12 @@ def test_two_teams_and_the_default_team_each_see_only_their_own(sandbox_factory:
     # Each team has its own tx_1001, under the same id; the checkout links differ.
     assert {c["payment_id"] for c in created.values()} == {"pay_tx_1001"}
     assert len({c["checkout_url"] for c in created.values()}) == 3
+    # A team's checkout link cannot be derived from its tx_id: only the link it was given works.
+    for team in ("shop", "billing"):
+        link = created[team]["checkout_url"]
+        assert "tx_1001" not in link and _page_status(link) == 200
+        assert _page_status(link[:-2] + ("AA" if not link.endswith("AA") else "BB")) == 404
+        assert _page_status(f"{sandbox.url}/checkout/{team}%23pay_tx_1001") == 404
 
     for team, headers in callers.items():
         status, view = sandbox.request("GET", "/api/payments/pay_tx_1001", headers=headers)
@@ -181,6 +187,17 @@ def test_a_forged_confirmation_does_not_verify_for_the_victim(sandbox_factory: A
     for caller, valid in ((bearer(victim["api_key"]), False), ({}, False), (bearer(attacker["api_key"]), True)):
         status, answer = _verify(sandbox, forged.body, {**replay, **caller})
         assert answer["valid"] is valid, answer
+
+
+def _page_status(url: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def _verify(sandbox: Sandbox, raw: bytes, headers: dict[str, str]) -> tuple[int, Any]:

@@ -169,7 +169,10 @@ def _iso_or_none(epoch: float | None) -> str | None:
 
 
 def checkout_url(base_url: str, payment_id: str) -> str:
-    return f"{base_url}/checkout/{quote(payment_id, safe='')}"
+    """The public checkout link of the payment with table key ``payment_id``."""
+    from paysandbox.checkout_links import link_id
+
+    return f"{base_url}/checkout/{quote(link_id(payment_id), safe='')}"
 
 
 def payment_view(p: Payment) -> dict[str, Any]:
