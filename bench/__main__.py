@@ -29,6 +29,7 @@ MODULES = (
     "webhook_latency",
     "throughput",
     "cost_model",
+    "auth_cost",
 )
 
 
