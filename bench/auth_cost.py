@@ -15,8 +15,8 @@ import time
 from typing import Any
 
 from bench.common import captured_stdout, median
-from harness.fake_aws import moto_account
 from bench.report import Figure
+from harness.fake_aws import moto_account
 
 NUMBER = 8
 NAME = "team authentication on a warm function, GET /api/payments/{id} keyed vs keyless"
