@@ -31,7 +31,8 @@ install_error_handlers(app)
 
 def _team() -> str:
     """The caller's team (SPEC §11): keyless is the default team; a wrong key is a 401."""
-    return tenancy.caller(app.current_event.headers.get("authorization")).team
+    event = app.current_event
+    return tenancy.caller(event.headers.get("authorization"), team=event.get_query_string_value("team")).team
 
 
 @app.post("/api/create-invoice")
