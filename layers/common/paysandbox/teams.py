@@ -70,7 +70,9 @@ def _check_team_id(team_id: Any) -> str:
 
 
 def _overlap(body: dict[str, Any], default: int) -> int:
-    value = body.get("overlap_seconds", default)
+    value = body.get("overlap_seconds")
+    if value is None:
+        return default
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_OVERLAP_SECONDS:
         raise ValidationFailed(
             f"overlap_seconds must be an integer from 0 to {MAX_OVERLAP_SECONDS}.",
@@ -97,7 +99,7 @@ def summary(team: dict[str, Any]) -> dict[str, Any]:
 
 def create(body: dict[str, Any]) -> dict[str, Any]:
     team_id = _check_team_id(body.get("team_id"))
-    name = body.get("name", team_id)
+    name = body.get("name") or team_id
     if not isinstance(name, str) or not 0 < len(name) <= 100 or not name.isprintable():
         raise ValidationFailed("name must be 1 to 100 printable characters.", details=[{"field": "name"}])
     key = _new_key(team_id)

@@ -70,7 +70,6 @@ class Route:
 
 PAYMENT_ID = Param("payment_id", "path", "`inv_…` or `pay_<tx_id>`.", required=True)
 TEAM_ID = Param("team_id", "path", "The team's id.", required=True)
-TEAM_QUERY = Param("team", "query", "Admin token only: act on this team's payments (SPEC §11).")
 WEBHOOK_URL = "https://merchant.example.com/hooks"
 
 ROUTES: tuple[Route, ...] = (
