@@ -101,7 +101,10 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
     team_id = _check_team_id(body.get("team_id"))
     name = body.get("name") or team_id
     if not isinstance(name, str) or not 0 < len(name) <= 100 or not name.isprintable():
-        raise ValidationFailed("name must be 1 to 100 printable characters.", details=[{"field": "name"}])
+        raise ValidationFailed(
+            "name must be 1 to 100 printable characters.",
+            details=[{"field": "name", "problem": "must be 1..100 printable characters"}],
+        )
     key = _new_key(team_id)
     now = clock.now_epoch()
     nonce = secrets.token_urlsafe(24)
