@@ -155,6 +155,18 @@ def test_two_teams_and_the_default_team_each_see_only_their_own(sandbox_factory:
             amounts[team]
         ]
         assert log["deliveries"][0]["payment_id"] == "pay_tx_1001"
+    # Idempotency-Key is unique per team too: one key, two teams, two different invoices.
+    for team, amount in (("shop", 111), ("billing", 222)):
+        invoice = {
+            "amount": amount,
+            "reference": "r",
+            "webhook_url": receiver.url("/x"),
+            "redirect_url": "https://a.example",
+        }
+        status, answer = sandbox.request(
+            "POST", "/api/create-invoice", invoice, {**callers[team], "Idempotency-Key": "same-key"}
+        )
+        assert status == 200 and answer["payment_id"].startswith("inv_"), answer
 
 
 def test_a_forged_confirmation_does_not_verify_for_the_victim(sandbox_factory: Any, receiver: Receiver) -> None:
