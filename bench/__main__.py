@@ -31,6 +31,7 @@ MODULES = (
     "cost_model",
     "gateway_overhead",
     "memory",
+    "auth_cost",
 )
 
 

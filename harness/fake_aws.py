@@ -38,6 +38,7 @@ def handler_environment(service: str, operator_token: str, webhook_secret: str) 
         "ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
         "PAYMENTS_TABLE": "Payments",
         "WEBHOOK_LOGS_TABLE": "WebhookLogs",
+        "TEAMS_TABLE": "Teams",
     }
 
 

@@ -148,6 +148,9 @@ def main() -> int:
             print(f"sandbox: cannot listen on {HOST}:{api_port}: {error}", file=sys.stderr)
             return 2
         gateway.start()
+        from sandbox.local_teams import create_teams
+
+        team_lines = create_teams(os.environ)
         pollers = event_pollers(
             functions, stack, clients, os.environ, release_iterator=lambda it: release_shard_iterator(REGION, it)
         )
@@ -156,6 +159,11 @@ def main() -> int:
         if store is not None:
             store.start_snapshots(kept)
 
+        if team_lines:
+            print(
+                "\n".join(["Teams (SANDBOX_TEAMS; send the key as Authorization: Bearer <key>):", *team_lines]),
+                flush=True,
+            )
         _print_banner(
             gateway.url, endpoint, secret_vars, stack.secrets, generated, pollers, time.monotonic() - started, stage
         )

@@ -30,7 +30,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysandbox import cards, checkout, clock
+from paysandbox import cards, checkout, checkout_links, clock
 from paysandbox.checkout import Checkout, FormInvalid, Page
 from paysandbox.errors import BadRequest, NotFound, PaySandboxError
 from paysandbox.http import base_url, content_type, path_param, raw_body, routable
@@ -52,13 +52,13 @@ CARD_FIELDS = ("email", "card_number", "expiry", "cvv")
 
 @app.get("/checkout/<payment_id>")
 def show(payment_id: str) -> Response[str]:
-    current = checkout.load(path_param(app, "payment_id", payment_id))
+    current = checkout.load(_payment_key(payment_id))
     return _page_for(current)
 
 
 @app.post("/checkout/<payment_id>")
 def pay(payment_id: str) -> Response[str]:
-    payment_id = path_param(app, "payment_id", payment_id)
+    payment_id = _payment_key(payment_id)
     form = _form()
     try:
         result = checkout.pay_by_card(payment_id, form)
@@ -79,7 +79,7 @@ def pay(payment_id: str) -> Response[str]:
 
 @app.post("/checkout/<payment_id>/otp")
 def confirm_code(payment_id: str) -> Response[str]:
-    payment_id = path_param(app, "payment_id", payment_id)
+    payment_id = _payment_key(payment_id)
     form = _form()
     if form.get("action") == "resend":
         resent = checkout.resend_otp(payment_id, form.get("csrf_token"))
@@ -105,7 +105,7 @@ def _domain_error(error: PaySandboxError) -> Response[str]:
     if isinstance(error, NotFound):
         return _message(404, "Payment not found", "This payment link is not valid. Check the link you were given.")
     if isinstance(error, checkout.CsrfRejected):
-        path = _checkout_path(app.current_event.path_parameters.get("payment_id", ""))
+        path = _checkout_path(checkout_links.key_of(app.current_event.path_parameters.get("payment_id", "")) or "")
         link = f'<a class="button" href="{_e(path)}">Reload the payment page</a>'
         return _message(403, "This form can't be sent", "The form has expired or was not sent from this page.", link)
     if error.status >= 500:
@@ -152,9 +152,18 @@ def _cookie_code() -> str | None:
     return morsel.value if morsel else None
 
 
+def _payment_key(matched: str) -> str:
+    """The table key of the payment the link names (checkout_links); 404 for any other link."""
+    key = checkout_links.key_of(path_param(app, "payment_id", matched))
+    if key is None:
+        raise NotFound("No such checkout link.", code="payment_not_found")
+    return key
+
+
 def _checkout_path(payment_id: str) -> str:
-    """Path of a checkout page as the browser sees it (an execute-api URL has the stage in it)."""
-    return f"{urlsplit(base_url(app)).path}/checkout/{quote(payment_id, safe='')}"
+    """Path of a payment's checkout page (``payment_id``: its table key) as the browser sees it
+    (an execute-api URL has the stage in it)."""
+    return f"{urlsplit(base_url(app)).path}/checkout/{quote(checkout_links.link_id(payment_id), safe='')}"
 
 
 def _is_https() -> bool:

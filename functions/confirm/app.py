@@ -17,10 +17,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysandbox import listing, payments
-from paysandbox.auth import require_operator
-from paysandbox.errors import ValidationFailed
-from paysandbox.http import install_error_handlers, json_response, parse_body, path_param, routable
+from paysandbox import listing, payments, scope, tenancy
+from paysandbox.errors import NotFound, Unauthorized, ValidationFailed
+from paysandbox.http import install_error_handlers, json_object, json_response, parse_body, path_param, routable
 from paysandbox.models import FailRequest, PaymentRef, payment_view, v2_confirmed, v2_failed
 from paysandbox.secrets import webhook_secret
 from paysandbox.states import group_from_query
@@ -35,14 +34,24 @@ MAX_LIMIT = 500
 
 
 def _operator_only(app: APIGatewayRestResolver, next_middleware):  # type: ignore[no-untyped-def]
-    require_operator(app.current_event.headers.get("authorization"))
+    """Authenticate once per request (SPEC §11): the admin token (for the default team or
+    ``?team=``) or a team's key; the caller's team scopes everything the route reads."""
+    event = app.current_event
+    app.context["caller"] = tenancy.caller(
+        event.headers.get("authorization"), team=event.get_query_string_value("team"), operator=True
+    )
     return next_middleware(app)
+
+
+def _team() -> str:
+    caller: tenancy.Caller = app.context["caller"]
+    return caller.team
 
 
 @app.post("/api/v2/confirm-payment", middlewares=[_operator_only])
 def confirm_payment() -> Response[str]:
     request = parse_body(app, PaymentRef)
-    payment = payments.confirm(request.payment_id)
+    payment = payments.confirm(request.payment_id, _team())
     metrics.add_metric(name="PaymentsConfirmed", unit=MetricUnit.Count, value=1)
     return json_response(200, v2_confirmed(payment))
 
@@ -50,7 +59,7 @@ def confirm_payment() -> Response[str]:
 @app.post("/api/v2/fail-payment", middlewares=[_operator_only])
 def fail_payment() -> Response[str]:
     request = parse_body(app, FailRequest)
-    payment = payments.fail(request.payment_id, request.reason)
+    payment = payments.fail(request.payment_id, request.reason, team=_team())
     return json_response(200, v2_failed(payment))
 
 
@@ -71,16 +80,16 @@ def list_payments() -> Response[str]:
     cursor = query.get("cursor") or None
     reference, tx_id = query.get("reference"), query.get("tx_id")
     if reference is not None or tx_id is not None:
-        page = listing.find(reference, tx_id, group, limit, cursor)
+        page = listing.find(reference, tx_id, group, limit, cursor, _team())
     elif group is None:
-        page = listing.list_all(limit, cursor)
+        page = listing.list_all(limit, cursor, _team())
     else:
-        page = listing.list_group(group, limit, cursor)
+        page = listing.list_group(group, limit, cursor, _team())
     return json_response(
         200,
         {
             **{f"{name}_count": count for name, count in page.counts.items()},
-            "payments": {p.payment_id: payment_view(p) for p in page.payments},
+            "payments": {p.public_id: payment_view(p) for p in page.payments},
             "next_cursor": page.next_cursor,
         },
     )
@@ -90,14 +99,16 @@ def list_payments() -> Response[str]:
 def webhook_log(payment_id: str) -> Response[str]:
     from paysandbox import deliveries  # webhook machinery: only these two routes need it
 
-    return json_response(200, {"deliveries": deliveries.delivery_log(path_param(app, "payment_id", payment_id))})
+    return json_response(
+        200, {"deliveries": deliveries.delivery_log(path_param(app, "payment_id", payment_id), _team())}
+    )
 
 
 @app.post("/api/payments/<payment_id>/webhooks/redeliver", middlewares=[_operator_only])
 def redeliver_webhook(payment_id: str) -> Response[str]:
     from paysandbox import deliveries
 
-    return json_response(202, deliveries.redeliver(path_param(app, "payment_id", payment_id)))
+    return json_response(202, deliveries.redeliver(path_param(app, "payment_id", payment_id), _team()))
 
 
 def _limit(raw: str | None) -> int:
@@ -148,7 +159,87 @@ def console_config() -> Response[str]:
     """What the console shows receivers: the webhook secret in Standard Webhooks ``whsec_`` form."""
     from paysandbox.signatures import whsec  # only this route needs the signing module
 
-    return json_response(200, {"webhook_secret_whsec": whsec(webhook_secret())}, headers={"Cache-Control": "no-store"})
+    team = _team()
+    if team == scope.DEFAULT_TEAM:
+        secret_whsec = whsec(webhook_secret())
+    else:
+        from paysandbox import teams
+
+        secret_whsec = teams.view(team)["whsec"]
+    return json_response(
+        200, {"team_id": team, "webhook_secret_whsec": secret_whsec}, headers={"Cache-Control": "no-store"}
+    )
+
+
+# ------------------------------------------------------------------ teams (SPEC §11)
+
+
+def _admin() -> None:
+    if not app.context["caller"].admin:
+        raise Unauthorized("Only the admin token manages teams.", code="admin_token_required")
+
+
+def _own_team(team_id: str) -> str:
+    """The ``{team_id}`` routes: the admin token, or that team's own key (another team's key
+    sees a 404, as for a team that does not exist)."""
+    caller: tenancy.Caller = app.context["caller"]
+    team_id = path_param(app, "team_id", team_id)
+    if not caller.admin and caller.team != team_id:
+        raise NotFound(f"No team {team_id!r}.", code="team_not_found")
+    return team_id
+
+
+@app.post("/api/teams", middlewares=[_operator_only])
+def create_team() -> Response[str]:
+    from paysandbox import teams
+
+    _admin()
+    return json_response(201, teams.create(json_object(app)), headers={"Cache-Control": "no-store"})
+
+
+@app.get("/api/teams", middlewares=[_operator_only])
+def list_teams() -> Response[str]:
+    from paysandbox import teams
+
+    _admin()
+    return json_response(200, {"teams": teams.list_teams()})
+
+
+@app.get("/api/teams/<team_id>", middlewares=[_operator_only])
+def get_team(team_id: str) -> Response[str]:
+    from paysandbox import teams
+
+    return json_response(200, teams.view(_own_team(team_id)), headers={"Cache-Control": "no-store"})
+
+
+@app.post("/api/teams/<team_id>/keys/roll", middlewares=[_operator_only])
+def roll_team_key(team_id: str) -> Response[str]:
+    from paysandbox import teams
+
+    team_id = _own_team(team_id)
+    rolled = teams.roll_key(team_id, json_object(app, empty_ok=True))
+    tenancy.forget(team_id)
+    return json_response(200, rolled, headers={"Cache-Control": "no-store"})
+
+
+@app.post("/api/teams/<team_id>/webhook-secret/roll", middlewares=[_operator_only])
+def roll_team_webhook_secret(team_id: str) -> Response[str]:
+    from paysandbox import teams
+
+    team_id = _own_team(team_id)
+    rolled = teams.roll_webhook_secret(team_id, json_object(app, empty_ok=True))
+    tenancy.forget(team_id)
+    return json_response(200, rolled, headers={"Cache-Control": "no-store"})
+
+
+@app.delete("/api/teams/<team_id>", middlewares=[_operator_only])
+def delete_team(team_id: str) -> Response[str]:
+    from paysandbox import teams
+
+    team_id = _own_team(team_id)
+    teams.delete(team_id)
+    tenancy.forget(team_id)
+    return Response(status_code=204, body="", content_type="application/json")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -97,6 +97,7 @@ def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
     first, second = (verify_every_scheme(d, whsec) for d in attempts)
     assert first["event_id"] == second["event_id"] and second["status"] == "PAYMENT_COMPLETED"
     assert {k.lower(): v for k, v in attempts[1].headers.items()}["x-payment-event"] == "payment.completed"
+
     # The receiver has answered; the sender records the answer right after: wait for it.
     def outcomes() -> list[tuple[Any, Any]]:
         log = sandbox.request("GET", "/api/payments/pay_e2e-flaky/webhooks", headers=OPERATOR)[1]["deliveries"]

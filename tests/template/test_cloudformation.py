@@ -88,7 +88,9 @@ def test_tables_have_the_templates_keys_indexes_ttl_and_stream(stack: Deployed) 
             assert indexes[index["IndexName"]]["KeySchema"] == index["KeySchema"], (name, index["IndexName"])
             assert indexes[index["IndexName"]]["Projection"] == index["Projection"], (name, index["IndexName"])
         # moto's CloudFormation ignores TimeToLiveSpecification, so TTL is read from the template.
-        assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}, name
+        # Teams are configuration, not data: they stay until deleted (SPEC §11).
+        if name != "Teams":
+            assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}, name
 
     payments = dynamodb.describe_table(TableName=stack.physical["Payments"])["Table"]
     assert payments["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}

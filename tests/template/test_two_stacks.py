@@ -141,7 +141,7 @@ def test_replacing_or_deleting_never_drops_data_and_tables_have_point_in_time_re
     translated = translate(load_template())
     kept = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SecretsManager::Secret"}
     resources = {n: r for n, r in translated["Resources"].items() if r["Type"] in kept}
-    assert len(resources) == 7
+    assert len(resources) == 8  # Payments, WebhookLogs, Teams, 3 queues, 2 secrets
     for name, resource in resources.items():
         assert (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")) == ("Retain", "Retain"), name
         if resource["Type"] == "AWS::DynamoDB::Table":

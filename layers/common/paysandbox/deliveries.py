@@ -29,7 +29,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from paysandbox import clock, signatures
+from paysandbox import clock, scope, signatures
 from paysandbox.errors import Conflict, PaySandboxError
 from paysandbox.repository import deliveries as store
 from paysandbox.repository import from_item
@@ -80,7 +80,7 @@ def event_body(payment: dict[str, Any], event_id: str) -> dict[str, Any]:
         body = {
             "event": event_type,
             "event_id": event_id,
-            "payment_id": payment["payment_id"],
+            "payment_id": scope.public_id(payment["payment_id"]),
             "tx_id": payment.get("tx_id"),
             "order_id": payment.get("order_id"),
             "user_id": payment.get("user_id"),
@@ -91,7 +91,7 @@ def event_body(payment: dict[str, Any], event_id: str) -> dict[str, Any]:
         }
     else:
         body = {
-            "payment_id": payment["payment_id"],
+            "payment_id": scope.public_id(payment["payment_id"]),
             "reference": payment.get("reference"),
             "amount": payment["amount"],
             "status": status.value,
@@ -226,11 +226,28 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 # ------------------------------------------------------------------ one attempt
 
 
+def _signing_secrets(payment_key: str) -> list[str]:
+    """The secrets of the payment's team: WEBHOOK_SECRET for the default team; a team's
+    current secret, plus its previous one during a roll's overlap (SPEC §11). None for a
+    deleted team: nothing of it is signed any more."""
+    team_id = scope.team_of(payment_key)
+    if team_id == scope.DEFAULT_TEAM:
+        return [webhook_secret()]
+    from paysandbox import teams, tenancy
+
+    team = tenancy.team_item(team_id)
+    return teams.signing_secrets(team, clock.now_epoch()) if team is not None else []
+
+
 def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
     """Claim, send and record one attempt, then schedule what follows. Returns the outcome."""
     settings = get_settings()
     payment_id, event_id = event["payment_id"], event["event_id"]
     sk = store.attempt_sk(event_id, chain, number)
+    signing = _signing_secrets(payment_id)
+    if not signing:
+        logger.info("webhook of a deleted team dropped", extra={"payment_id": payment_id, "event_id": event_id})
+        return "team_deleted"
     now = clock.now_epoch()
     claim = {
         "payment_id": payment_id,
@@ -266,10 +283,9 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
             store.update_attempt(payment_id, sk, {"scheduled": True})
         return "duplicate"
 
-    secret = webhook_secret()
     # The signature's timestamp is the real send time: receivers check it against their clock.
     sent_at = time.time()
-    raw, headers = signatures.sign(secret, json.loads(event["payload"]), event_id, event["event_type"], sent_at)
+    raw, headers = signatures.sign(signing, json.loads(event["payload"]), event_id, event["event_type"], sent_at)
     response = send(event["url"], raw, headers, settings.webhook_timeout_seconds)
     if response.status is not None and 200 <= response.status < 300:
         outcome = "delivered"
@@ -378,11 +394,11 @@ def _schedule_next(
 # models that ``payments.get_payment`` brings, so they are imported here, lazily.
 
 
-def delivery_log(payment_id: str) -> list[dict[str, Any]]:
-    """Every attempt of a payment, oldest first, in the SPEC §5 log shape (never the secret)."""
+def delivery_log(payment_id: str, team: str = scope.DEFAULT_TEAM) -> list[dict[str, Any]]:
+    """Every attempt of a team's payment, oldest first, in the SPEC §5 log shape (never the secret)."""
     from paysandbox.payments import get_payment
 
-    get_payment(payment_id)  # 404 for an unknown payment
+    payment_id = get_payment(payment_id, team).payment_id  # 404 for an unknown payment
     attempts = sorted(store.attempts_of(payment_id), key=lambda a: (a.get("timestamp", 0), a["sk"]))
     return [_attempt_view(a) for a in attempts]
 
@@ -393,7 +409,7 @@ def _attempt_view(item: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         payload = item.get("payload")
     return {
-        "payment_id": item["payment_id"],
+        "payment_id": scope.public_id(item["payment_id"]),
         "event_id": item.get("event_id"),
         "event": item.get("event"),
         "chain": item.get("chain"),
@@ -414,11 +430,11 @@ def _attempt_view(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def redeliver(payment_id: str) -> dict[str, Any]:
-    """Start a new attempt chain for the payment's latest event (through the retry queue)."""
+def redeliver(payment_id: str, team: str = scope.DEFAULT_TEAM) -> dict[str, Any]:
+    """Start a new attempt chain for a team's payment's latest event (through the retry queue)."""
     from paysandbox.payments import get_payment
 
-    get_payment(payment_id)
+    payment_id = get_payment(payment_id, team).payment_id
     events = store.events_of(payment_id)
     if not events:
         raise Conflict("This payment has no webhook event yet.", code="no_webhook_event")
@@ -433,4 +449,4 @@ def redeliver(payment_id: str) -> dict[str, Any]:
     }
     enqueue(job, 0)
     store.set_payment_webhook_status(payment_id, latest["status"], "pending")
-    return {"payment_id": payment_id, "event_id": latest["event_id"], "chain": chain}
+    return {"payment_id": scope.public_id(payment_id), "event_id": latest["event_id"], "chain": chain}

@@ -72,6 +72,16 @@ def raw_body(app: APIGatewayRestResolver, max_bytes: int) -> str:
 
 def parse_body(app: APIGatewayRestResolver, model: type[Model]) -> Model:
     """Validate a JSON object body into ``model``; 400 for non-JSON, 422 for bad fields."""
+    try:
+        return model.model_validate(json_object(app))
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+
+
+def json_object(app: APIGatewayRestResolver, *, empty_ok: bool = False) -> dict[str, Any]:
+    """The body as a JSON object; 400 for anything else (``empty_ok``: no body is ``{}``)."""
+    if empty_ok and not app.current_event.body:
+        return {}
     media_type = content_type(app)
     if media_type and media_type != "application/json" and not media_type.endswith("+json"):
         raise BadRequest("Content-Type must be application/json.", code="unsupported_content_type")
@@ -84,10 +94,7 @@ def parse_body(app: APIGatewayRestResolver, model: type[Model]) -> Model:
         raise BadRequest("The body's JSON is nested too deeply.", code="malformed_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="malformed_json")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_failed(exc) from None
+    return data
 
 
 def path_param(app: APIGatewayRestResolver, name: str, matched: str) -> str:

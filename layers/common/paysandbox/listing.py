@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from paysandbox import scope
 from paysandbox.errors import ValidationFailed
 from paysandbox.models import Payment
 from paysandbox.repository import decode_cursor, encode_cursor, from_item, to_item
@@ -32,8 +33,8 @@ class PaymentPage:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _counts() -> dict[str, int]:
-    return {g: store.count_group(g) for g in LISTED_GROUPS}
+def _counts(team: str) -> dict[str, int]:
+    return {g: store.count_group(scope.group_partition(team, g)) for g in LISTED_GROUPS}
 
 
 def _cursor(cursor: str | None, keys: Mapping[str, type] | set[str]) -> dict[str, Any] | None:
@@ -45,16 +46,17 @@ def _cursor(cursor: str | None, keys: Mapping[str, type] | set[str]) -> dict[str
     return decoded
 
 
-def list_group(group: str, limit: int, cursor: str | None) -> PaymentPage:
-    """One page of a status group, newest first, plus the count of every group."""
+def list_group(group: str, limit: int, cursor: str | None, team: str = scope.DEFAULT_TEAM) -> PaymentPage:
+    """One page of a team's status group, newest first, plus the count of every group."""
+    partition = scope.group_partition(team, group)
     start_key = _cursor(cursor, store.STATUS_INDEX_KEYS)
-    if start_key is not None and start_key["status_group"].get("S") != group:
+    if start_key is not None and start_key["status_group"].get("S") != partition:
         raise ValidationFailed("The cursor is not valid for this list.", code="invalid_cursor")
-    items, last_key = store.query_group(group, limit, start_key)
-    return PaymentPage([Payment.model_validate(i) for i in items], encode_cursor(last_key), _counts())
+    items, last_key = store.query_group(partition, limit, start_key)
+    return PaymentPage([Payment.model_validate(i) for i in items], encode_cursor(last_key), _counts(team))
 
 
-def list_all(limit: int, cursor: str | None) -> PaymentPage:
+def list_all(limit: int, cursor: str | None, team: str = scope.DEFAULT_TEAM) -> PaymentPage:
     """One page of payments of every status, newest first, plus the count of every group."""
     start = _cursor(cursor, ALL_CURSOR_KEYS)
     before = None
@@ -65,14 +67,14 @@ def list_all(limit: int, cursor: str | None) -> PaymentPage:
         before = (plain["created_at"], plain["payment_id"])
     merged: list[dict[str, Any]] = []
     for group in LISTED_GROUPS:
-        merged.extend(_newest_of_group(group, limit + 1, before))
+        merged.extend(_newest_of_group(scope.group_partition(team, group), limit + 1, before))
     merged.sort(key=_order, reverse=True)
     page = merged[:limit]
     next_cursor = None
     if len(merged) > limit:
         last = page[-1]
         next_cursor = encode_cursor(to_item({"created_at": last["created_at"], "payment_id": last["payment_id"]}))
-    return PaymentPage([Payment.model_validate(i) for i in page], next_cursor, _counts())
+    return PaymentPage([Payment.model_validate(i) for i in page], next_cursor, _counts(team))
 
 
 def _order(item: dict[str, Any]) -> tuple[float, str]:
@@ -92,8 +94,18 @@ def _newest_of_group(group: str, want: int, before: tuple[float, str] | None) ->
     return collected
 
 
-def find(reference: str | None, tx_id: str | None, group: str | None, limit: int, cursor: str | None) -> PaymentPage:
-    """The payments of one merchant reference and/or tx_id (narrowed by ``group`` if given)."""
+def find(
+    reference: str | None,
+    tx_id: str | None,
+    group: str | None,
+    limit: int,
+    cursor: str | None,
+    team: str = scope.DEFAULT_TEAM,
+) -> PaymentPage:
+    """A team's payments of one merchant reference and/or tx_id (narrowed by ``group`` if given).
+
+    The ``by-reference`` index is shared by the teams (its key is the reference as the merchant
+    sent it): its ids are filtered to the team's before anything is read."""
     for name, value in (("reference", reference), ("tx_id", tx_id)):
         if value is not None and not 0 < len(value) <= MAX_LOOKUP_LENGTH:
             raise ValidationFailed(
@@ -103,14 +115,16 @@ def find(reference: str | None, tx_id: str | None, group: str | None, limit: int
     items: list[dict[str, Any]] = []
     next_cursor = None
     if tx_id is not None:
-        items = store.get_many([f"pay_{tx_id}"])
+        key = scope.storage_id(team, f"pay_{tx_id}")
+        items = store.get_many([key]) if key else []
         items = [i for i in items if i.get("flavour") == "v2" and i.get("tx_id") == tx_id]
     if reference is not None:
         if tx_id is None:
             ids, last_key = store.query_reference(reference, limit, _cursor(cursor, store.REFERENCE_INDEX_KEYS))
+            ids = [i for i in ids if scope.team_of(i) == team]
             items, next_cursor = store.get_many(ids), encode_cursor(last_key)
         else:  # both: a v2 payment has no reference, so nothing matches both
             items = [i for i in items if i.get("reference") == reference]
     if group is not None:
         items = [i for i in items if GROUPS[Status(i["status"])] == group]
-    return PaymentPage([Payment.model_validate(i) for i in items], next_cursor, _counts())
+    return PaymentPage([Payment.model_validate(i) for i in items], next_cursor, _counts(team))

@@ -21,6 +21,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from paysandbox import scope
 from paysandbox.clock import iso
 from paysandbox.plaintext import no_control_characters
 from paysandbox.states import V2_NAMES, Status
@@ -184,6 +185,15 @@ class Payment(BaseModel):
     def v2_status(self) -> str:
         return V2_NAMES[self.status]
 
+    @property
+    def public_id(self) -> str:
+        """The id its team sees; ``payment_id`` is the table key (``<team>#<id>`` for a team's)."""
+        return scope.public_id(self.payment_id)
+
+    @property
+    def team(self) -> str:
+        return scope.team_of(self.payment_id)
+
     def is_past_expiry(self, now: float) -> bool:
         return now >= self.expires_at
 
@@ -193,13 +203,16 @@ def _iso_or_none(epoch: float | None) -> str | None:
 
 
 def checkout_url(base_url: str, payment_id: str) -> str:
-    return f"{base_url}/checkout/{quote(payment_id, safe='')}"
+    """The public checkout link of the payment with table key ``payment_id``."""
+    from paysandbox.checkout_links import link_id
+
+    return f"{base_url}/checkout/{quote(link_id(payment_id), safe='')}"
 
 
 def payment_view(p: Payment) -> dict[str, Any]:
     """SPEC §2 payment view, in the flavour of the payment. Never holds card data or secrets."""
     view: dict[str, Any] = {
-        "payment_id": p.payment_id,
+        "payment_id": p.public_id,
         "status": p.v2_status if p.flavour == "v2" else p.status.value,
         "amount": p.amount,
         "currency": p.currency,
@@ -231,7 +244,7 @@ def invoice_created(p: Payment, base_url: str) -> dict[str, Any]:
     # Always the response of the creation itself, so an idempotent replay is identical.
     return {
         "pageUrl": checkout_url(base_url, p.payment_id),
-        "payment_id": p.payment_id,
+        "payment_id": p.public_id,
         "status": Status.PENDING.value,
         "expires_at": iso(p.expires_at),
     }
@@ -242,17 +255,17 @@ def v2_created(p: Payment, base_url: str) -> dict[str, Any]:
         "ok": True,
         "tx_id": p.tx_id,
         "status": p.v2_status,
-        "payment_id": p.payment_id,
+        "payment_id": p.public_id,
         "checkout_url": checkout_url(base_url, p.payment_id),
     }
 
 
 def v2_confirmed(p: Payment) -> dict[str, Any]:
-    return {"ok": True, "payment_id": p.payment_id, "status": p.v2_status, "confirmed_at": _iso_or_none(p.paid_at)}
+    return {"ok": True, "payment_id": p.public_id, "status": p.v2_status, "confirmed_at": _iso_or_none(p.paid_at)}
 
 
 def v2_failed(p: Payment) -> dict[str, Any]:
-    return {"ok": True, "payment_id": p.payment_id, "status": p.v2_status}
+    return {"ok": True, "payment_id": p.public_id, "status": p.v2_status}
 
 
 def service_health() -> dict[str, Any]:

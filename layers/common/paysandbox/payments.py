@@ -12,7 +12,7 @@ import json
 import secrets
 from typing import Any
 
-from paysandbox import clock, transitions
+from paysandbox import clock, scope, transitions
 from paysandbox.errors import Conflict, NotFound, ValidationFailed
 from paysandbox.models import InvoiceCreate, Payment, V2Create
 from paysandbox.repository import ConditionFailed
@@ -37,14 +37,14 @@ def _request_hash(request: InvoiceCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _new_item(payment_id: str, flavour: str, now: float, fields: dict[str, Any]) -> dict[str, Any]:
+def _new_item(team: str, payment_id: str, flavour: str, now: float, fields: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
     expires_at = now + settings.payment_ttl_seconds
     return {
-        "payment_id": payment_id,
+        "payment_id": scope.storage_id(team, payment_id),
         "flavour": flavour,
         "status": Status.PENDING.value,
-        "status_group": GROUPS[Status.PENDING],
+        "status_group": scope.group_partition(team, GROUPS[Status.PENDING]),
         "due_pk": store.DUE_PARTITION,
         "created_at": now,
         "updated_at": now,
@@ -55,8 +55,10 @@ def _new_item(payment_id: str, flavour: str, now: float, fields: dict[str, Any])
     }
 
 
-def create_invoice(request: InvoiceCreate, idempotency_key: str | None) -> tuple[Payment, bool]:
-    """Create an invoice payment. Returns (payment, replayed).
+def create_invoice(
+    request: InvoiceCreate, idempotency_key: str | None, team: str = scope.DEFAULT_TEAM
+) -> tuple[Payment, bool]:
+    """Create an invoice payment of ``team``. Returns (payment, replayed).
 
     With an Idempotency-Key the same key and body return the original payment (replayed);
     the same key with another body is a 409.
@@ -68,7 +70,9 @@ def create_invoice(request: InvoiceCreate, idempotency_key: str | None) -> tuple
         )
     payment_id = invoice_id_for_key(idempotency_key) if idempotency_key else f"inv_{secrets.token_hex(14)}"
     request_hash = _request_hash(request)
-    item = _new_item(payment_id, "invoice", clock.now_epoch(), {**request.model_dump(), "request_hash": request_hash})
+    item = _new_item(
+        team, payment_id, "invoice", clock.now_epoch(), {**request.model_dump(), "request_hash": request_hash}
+    )
     try:
         store.put_new(item)
     except ConditionFailed as lost:
@@ -81,11 +85,11 @@ def create_invoice(request: InvoiceCreate, idempotency_key: str | None) -> tuple
     return Payment.model_validate(item), False
 
 
-def create_v2(request: V2Create) -> tuple[Payment, bool]:
-    """Create a v2 payment, idempotent on tx_id. Returns (payment, existed)."""
+def create_v2(request: V2Create, team: str = scope.DEFAULT_TEAM) -> tuple[Payment, bool]:
+    """Create a v2 payment of ``team``, idempotent on tx_id within the team. Returns (payment, existed)."""
     payment_id = f"pay_{request.tx_id}"
     fields = request.model_dump(exclude={"version", "callback_url"})
-    item = _new_item(payment_id, "v2", clock.now_epoch(), {**fields, "webhook_url": request.callback_url})
+    item = _new_item(team, payment_id, "v2", clock.now_epoch(), {**fields, "webhook_url": request.callback_url})
     try:
         store.put_new(item)
     except ConditionFailed as lost:
@@ -103,8 +107,18 @@ def create_v2(request: V2Create) -> tuple[Payment, bool]:
 # ------------------------------------------------------------------ read
 
 
-def get_payment(payment_id: str) -> Payment:
-    item = store.get(payment_id) if 0 < len(payment_id) <= MAX_ID_LENGTH else None
+def payment_key(payment_id: str, team: str = scope.DEFAULT_TEAM) -> str:
+    """The table key of ``team``'s payment ``payment_id``: the one place a route's payment id
+    is scoped to its caller's team. Another team's payment is a 404 like a missing one."""
+    key = scope.storage_id(team, payment_id) if 0 < len(payment_id) <= MAX_ID_LENGTH else None
+    if key is None:
+        raise NotFound(f"No payment {payment_id!r}.", code="payment_not_found")
+    return key
+
+
+def get_payment(payment_id: str, team: str = scope.DEFAULT_TEAM) -> Payment:
+    """``team``'s payment (``Payment.payment_id`` is its table key; views show the public id)."""
+    item = store.get(payment_key(payment_id, team))
     if item is None:
         raise NotFound(f"No payment {payment_id!r}.", code="payment_not_found")
     return Payment.model_validate(item)
@@ -136,25 +150,27 @@ def _refuse(existing: dict[str, Any] | None, payment_id: str, action: str, now: 
     return Conflict(f"Cannot {action} a payment that is {current.status.value}.", code="invalid_state")
 
 
-def confirm(payment_id: str) -> Payment:
+def confirm(payment_id: str, team: str = scope.DEFAULT_TEAM) -> Payment:
     """Operator confirm: pending/waiting_for_otp -> paid. Confirming a paid payment again is a no-op."""
     now = clock.now_epoch()
     try:
-        return transition(payment_id, Status.PAID, extra={"paid_at": now}, now=now)
+        return transition(payment_key(payment_id, team), Status.PAID, extra={"paid_at": now}, now=now)
     except ConditionFailed as lost:
         if lost.existing and lost.existing["status"] == Status.PAID:
             return Payment.model_validate(lost.existing)
         raise _refuse(lost.existing, payment_id, "confirm", now) from None
 
 
-def fail(payment_id: str, reason: str | None, decline_code: str = OPERATOR_DECLINE) -> Payment:
+def fail(
+    payment_id: str, reason: str | None, decline_code: str = OPERATOR_DECLINE, team: str = scope.DEFAULT_TEAM
+) -> Payment:
     """Operator fail: pending/waiting_for_otp -> failed. Failing a failed payment again is a no-op."""
     now = clock.now_epoch()
     extra: dict[str, Any] = {"failed_at": now, "decline_code": decline_code}
     if reason:
         extra["failure_reason"] = reason
     try:
-        return transition(payment_id, Status.FAILED, extra=extra, now=now)
+        return transition(payment_key(payment_id, team), Status.FAILED, extra=extra, now=now)
     except ConditionFailed as lost:
         if lost.existing and lost.existing["status"] == Status.FAILED:
             return Payment.model_validate(lost.existing)

@@ -57,6 +57,9 @@ class Settings:
     # target some table of a default name in the account.
     payments_table: str = ""
     webhook_logs_table: str = ""
+    teams_table: str = ""
+    # SPEC §11: a merchant request without a team key is refused (401 api_key_required).
+    require_api_keys: bool = False
     stage: str = "local"
     payment_ttl_seconds: int = 900
     retention_days: int = 30
@@ -100,6 +103,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "webhook_timeout_seconds": _positive_float,
     "allow_private_webhook_targets": _boolean,
     "sandbox_show_otp": _boolean,
+    "require_api_keys": _boolean,
     "public_base_url": lambda raw: raw.rstrip("/"),
 }
 

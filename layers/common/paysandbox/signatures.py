@@ -52,9 +52,16 @@ def whsec(secret: str) -> str:
     return "whsec_" + base64.b64encode(secret.encode()).decode()
 
 
-def sign(secret: str, body: dict[str, Any], event_id: str, event_type: str, at: float) -> tuple[bytes, dict[str, str]]:
-    """The raw body and the SPEC §5 headers for one delivery attempt."""
+def sign(
+    secrets: str | list[str], body: dict[str, Any], event_id: str, event_type: str, at: float
+) -> tuple[bytes, dict[str, str]]:
+    """The raw body and the SPEC §5 headers for one delivery attempt. With several secrets
+    (a roll's overlap, newest first) ``webhook-signature`` carries one signature per secret;
+    the other two schemes use the newest."""
+    keys = [secrets] if isinstance(secrets, str) else secrets
+    secret = keys[0]
     raw = serialise(body)
+    moment = datetime.fromtimestamp(at, UTC)
     headers = {
         "Content-Type": "application/json",
         "X-Signature": x_signature(secret, body),
@@ -64,7 +71,7 @@ def sign(secret: str, body: dict[str, Any], event_id: str, event_type: str, at: 
         "X-Payment-ID": str(body["payment_id"]),
         "webhook-id": event_id,
         "webhook-timestamp": str(int(at)),
-        "webhook-signature": Webhook(secret.encode()).sign(event_id, datetime.fromtimestamp(at, UTC), raw.decode()),
+        "webhook-signature": " ".join(Webhook(k.encode()).sign(event_id, moment, raw.decode()) for k in keys),
     }
     return raw, headers
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paysandbox import clock
+from paysandbox import clock, scope
 from paysandbox.repository import payments as store
 from paysandbox.states import GROUPS, OPEN, Status, sources_of
 
@@ -34,7 +34,7 @@ def apply(
     now = clock.now_epoch() if now is None else now
     values: dict[str, Any] = {
         "status": target.value,
-        "status_group": GROUPS[target],
+        "status_group": scope.group_partition(scope.team_of(payment_id), GROUPS[target]),
         "updated_at": now,
         **(extra or {}),
     }

@@ -88,6 +88,8 @@ def _operation(route: Route, ref: dict[type[BaseModel], dict[str, Any]]) -> dict
             "content": _json({"type": "object"}),
         }
     answers: dict[str, Any] = {str(route.ok): {"description": "OK", "content": _json(ref[route.answer])}}
+    if route.ok == 204:
+        answers = {"204": {"description": "No content."}}
     for status, (text, choices) in route.other.items():
         schema = ref[choices[0]] if len(choices) == 1 else {"anyOf": [ref[m] for m in choices]}
         answers[str(status)] = {"description": text, "content": _json(schema)}

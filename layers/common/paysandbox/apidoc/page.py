@@ -78,7 +78,7 @@ def _operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, An
     )
     html.append(f"<h4>Responses</h4><table>{rows}</table>")
     ok = next(iter(r for s, r in op["responses"].items() if s.startswith("2")), None)
-    if ok:
+    if ok and "content" in ok:
         html.append("<details><summary>Success fields</summary>")
         html.append(_fields(ok["content"]["application/json"]["schema"], schemas) + "</details>")
     html.append("</section>")
@@ -86,6 +86,8 @@ def _operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, An
 
 
 def _ref_name(response: dict[str, Any], schemas: dict[str, Any]) -> str:
+    if "content" not in response:  # 204
+        return ""
     schema = response["content"]["application/json"]["schema"]
     refs = [s["$ref"] for s in schema.get("anyOf", [schema]) if "$ref" in s]
     return "".join(f" <code>{escape(ref.rsplit('/', 1)[-1])}</code>" for ref in refs)

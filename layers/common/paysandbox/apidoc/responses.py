@@ -146,6 +146,7 @@ class NotVerified(BaseModel):
 
 
 class ConsoleConfig(BaseModel):
+    team_id: str = Field(description="The team the token or key acts for (SPEC §11).")
     webhook_secret_whsec: str = Field(description='"whsec_" + base64(webhook secret)')
 
 

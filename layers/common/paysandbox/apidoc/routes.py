@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from paysandbox.apidoc import responses as out
+from paysandbox.apidoc import team_shapes as teams
 from paysandbox.models import FailRequest, InvoiceCreate, PaymentRef, V2Create
 
 MERCHANT, OPERATOR, DOCS = "merchant", "operator", "documentation"
@@ -29,7 +30,7 @@ HTML_ROUTES = frozenset(
 
 ERRORS = {
     400: "Malformed JSON, a body that is not a JSON object, or the wrong content type.",
-    401: "Missing or wrong operator token.",
+    401: "Missing or wrong operator token or team key (`invalid_api_key`, `api_key_required`).",
     404: "Unknown payment (or route).",
     409: "State conflict: the payment cannot make this move, or a reused idempotency key.",
     422: "Field validation failed; `details` names each field.",
@@ -68,6 +69,7 @@ class Route:
 
 
 PAYMENT_ID = Param("payment_id", "path", "`inv_…` or `pay_<tx_id>`.", required=True)
+TEAM_ID = Param("team_id", "path", "The team's id.", required=True)
 WEBHOOK_URL = "https://merchant.example.com/hooks"
 
 ROUTES: tuple[Route, ...] = (
@@ -221,6 +223,82 @@ ROUTES: tuple[Route, ...] = (
         200,
         out.ConsoleConfig,
         (401, 429),
+    ),
+    Route(
+        "POST",
+        "/api/teams",
+        "createTeam",
+        OPERATOR,
+        "Create a team (admin token)",
+        "The only answer that shows the team's API key in clear; 409 `team_exists`.",
+        201,
+        teams.TeamCreated,
+        (400, 401, 409, 422, 429),
+        body=teams.TeamCreate,
+        example={"team_id": "shop", "name": "Shop"},
+    ),
+    Route(
+        "GET",
+        "/api/teams",
+        "listTeams",
+        OPERATOR,
+        "List teams (admin token)",
+        "Every team, oldest first, with its key's prefix (never the key).",
+        200,
+        teams.TeamList,
+        (401, 429),
+    ),
+    Route(
+        "GET",
+        "/api/teams/{team_id}",
+        "getTeam",
+        OPERATOR,
+        "Read a team (admin token or the team's key)",
+        "With its webhook secret in `whsec_` form.",
+        200,
+        teams.TeamView,
+        (401, 404, 429),
+        params=(TEAM_ID,),
+    ),
+    Route(
+        "DELETE",
+        "/api/teams/{team_id}",
+        "deleteTeam",
+        OPERATOR,
+        "Delete a team (admin token or the team's key)",
+        "Its keys stop working (within the 60 s cache); its payments age out with retention.",
+        204,
+        teams.NoContent,
+        (401, 404, 429),
+        params=(TEAM_ID,),
+    ),
+    Route(
+        "POST",
+        "/api/teams/{team_id}/keys/roll",
+        "rollTeamKey",
+        OPERATOR,
+        "Roll a team's API key",
+        "The old key keeps working until `previous_valid_until` (`overlap_seconds`, default 0, max 7 days).",
+        200,
+        teams.KeyRolled,
+        (400, 401, 404, 422, 429),
+        body=teams.Overlap,
+        params=(TEAM_ID,),
+        example={"overlap_seconds": 3600},
+    ),
+    Route(
+        "POST",
+        "/api/teams/{team_id}/webhook-secret/roll",
+        "rollTeamWebhookSecret",
+        OPERATOR,
+        "Roll a team's webhook secret",
+        "During the overlap (default 24 h, max 7 days) `webhook-signature` carries both signatures.",
+        200,
+        teams.SecretRolled,
+        (400, 401, 404, 422, 429),
+        body=teams.Overlap,
+        params=(TEAM_ID,),
+        example={"overlap_seconds": 86400},
     ),
     Route(
         "GET",
