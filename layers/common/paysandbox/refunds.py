@@ -1,7 +1,8 @@
 """Refunds (SPEC §12): partial and repeated refunds of a paid payment, up to its amount.
 
-The payment is found by ``payments.get_payment`` (the one finder every operator route uses),
-then the refund is ONE conditional write on it (``repository.refunds.add``): of two refunds
+The payment is found by ``payments.get_payment`` (the one finder every operator route uses);
+its ``payment_id`` is the table key every write uses, while answers show the id the caller
+named. Then the refund is ONE conditional write on it (``repository.refunds.add``): of two refunds
 that together exceed the amount, exactly one succeeds, whatever their order. A lost write
 is re-judged on the item DynamoDB returned with the failure, never on a fresh read.
 """
@@ -51,7 +52,7 @@ def refund_view(refund: dict[str, Any], payment_id: str) -> dict[str, Any]:
 def list_refunds(payment_id: str) -> list[dict[str, Any]]:
     """The payment's refunds, oldest first."""
     payment = get_payment(payment_id)
-    return [refund_view(r, payment.payment_id) for r in payment.refunds]
+    return [refund_view(r, payment_id) for r in payment.refunds]
 
 
 def create(payment_id: str, request: RefundRequest, idempotency_key: str | None) -> tuple[dict[str, Any], bool]:
@@ -66,7 +67,7 @@ def create(payment_id: str, request: RefundRequest, idempotency_key: str | None)
     refund_id = refund_id or f"re_{secrets.token_hex(12)}"
     request_hash = _request_hash(request)
     for _ in range(MAX_ATTEMPTS):
-        replay = _replayed(payment, refund_id, request_hash)
+        replay = _replayed(payment, payment_id, refund_id, request_hash)
         if replay is not None:
             return replay, True
         refund, effect, limit = _judge(payment, request, refund_id, request_hash)
@@ -77,18 +78,18 @@ def create(payment_id: str, request: RefundRequest, idempotency_key: str | None)
                 raise NotFound(f"No payment {payment_id!r}.", code="payment_not_found") from None
             payment = Payment.model_validate(lost.existing)
             continue
-        return refund_view(refund, payment.payment_id), False
+        return refund_view(refund, payment_id), False
     raise Conflict("The payment changed too often to refund it now; try again.", code="refund_contended")
 
 
-def _replayed(payment: Payment, refund_id: str, request_hash: str) -> dict[str, Any] | None:
+def _replayed(payment: Payment, payment_id: str, refund_id: str, request_hash: str) -> dict[str, Any] | None:
     for earlier in payment.refunds:
         if earlier["refund_id"] == refund_id:
             if earlier.get("request_hash") != request_hash:
                 raise Conflict(
                     "This Idempotency-Key was already used with different parameters.", code="idempotency_key_reused"
                 )
-            return refund_view(earlier, payment.payment_id)
+            return refund_view(earlier, payment_id)
     return None
 
 
