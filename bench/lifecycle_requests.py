@@ -23,7 +23,8 @@ counter reads items around writes with a separate client, to price index writes 
 Stream calls (DescribeStream, GetShardIterator, GetRecords) are Lambda's event source mapping:
 reported, free, not in the total.
 
-Also one ExpirerFunction run on a table holding one due payment ("expirer path"), and the
+Also one ExpirerFunction run on a table holding one due payment ("expirer path"), a full
+refund of the first payment with its webhook ("refund path", ``bench/refund_requests.py``), and the
 duration and log bytes of every invocation: ``data["profile"]`` is the full-lifecycle
 ``LifecycleProfile`` the cost model (figure 7) prices.
 
@@ -51,6 +52,9 @@ from urllib.parse import urlencode
 
 from bench.common import captured_stdout, median, moto_account
 from bench.ddb_counter import DynamoDBCounter, attach_counter, item_size
+from bench.refund_requests import as_data as refund_data
+from bench.refund_requests import run_refund
+from bench.refund_requests import summary as refund_summary
 from bench.report import Figure
 from harness.receiver import Receiver
 from harness.streams import StreamReader
@@ -301,7 +305,13 @@ class Bench:
         self.admin = admin
         self.receiver = receiver
         self.functions = functions()
-        for name in ("CreatePaymentFunction", "CheckoutFunction", "WebhookSenderFunction", "ExpirerFunction"):
+        for name in (
+            "CreatePaymentFunction",
+            "CheckoutFunction",
+            "WebhookSenderFunction",
+            "ExpirerFunction",
+            "ConfirmFunction",
+        ):
             self.functions[name].load()
         self.counted = CountedSteps(admin)
         self.poller = LambdaStreamPoller(admin)
@@ -466,6 +476,7 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
                 for function, count in again.log_bytes.items():
                     log_bytes[function] = log_bytes.get(function, 0) + count
             bench.counted.counter.images_from = admin  # exact units again for the expirer path
+            refund = run_refund(bench, payment_id)
             expirer = bench.run_expirer()
             memory = {name: f.memory for name, f in bench.functions.items()}
     finally:
@@ -474,14 +485,15 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
     total = totals(first.steps)
     scans = total["scans"] + expirer.snapshot["scans"]
     profile = lifecycle_profile(first, total, durations, log_bytes, memory, stored)
-    met = total["total"] <= TARGET_REQUESTS and total["write_units"] <= TARGET_WRITE_UNITS and scans == 0
+    refund_text, refund_met = refund_summary(refund)
+    met = total["total"] <= TARGET_REQUESTS and total["write_units"] <= TARGET_WRITE_UNITS and scans == 0 and refund_met
     stream_reads = first.stream_calls.get("GetRecords", 0)
     measured = (
         f"{total['total']} requests ({total['reads']} reads, {total['writes']} writes, "
         f"{total['queries']} queries, {total['scans']} scans), {total['write_units']:g} WRU "
         f"({total['index_write_units']:g} index) + {stream_reads} stream GetRecords (free); "
         f"expirer path {expirer.snapshot['total']} ({expirer.snapshot['queries']} query, "
-        f"{expirer.snapshot['writes']} write, {expirer.snapshot['scans']} scans)"
+        f"{expirer.snapshot['writes']} write, {expirer.snapshot['scans']} scans); {refund_text}"
     )
     return Figure(
         number=NUMBER,
@@ -494,6 +506,7 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             "total": total,
             "stream_calls": dict(first.stream_calls),
             "expirer_path": asdict(expirer),
+            "refund_path": refund_data(refund),
             "timed_lifecycles": TIMED_LIFECYCLES,
             "profile": asdict(profile),
         },
@@ -547,6 +560,7 @@ def details(figure: Figure) -> list[str]:
         return []
     lines = ["DynamoDB requests per step (figure 3):"]
     rows = [*data["steps"], {**data["expirer_path"], "name": "[expirer path] " + data["expirer_path"]["name"]}]
+    rows += [{**s, "name": "[refund path] " + s["name"]} for s in data.get("refund_path", {}).get("steps", [])]
     for step in rows:
         s = step["snapshot"]
         ops = ", ".join(f"{k} {v}" for k, v in sorted(s["requests"].items())) or "-"

@@ -196,11 +196,17 @@ class StateStore:
             payment_id = item["payment_id"]["S"]
             if status not in FINAL_STATUSES:
                 continue
-            if (payment_id, attempt_sk(event_id_for(payment_id, status), 0, 1)) in claimed:
+            # A refund's write carries refund_event until the sender saw it: its event is the refund's.
+            refund_id = item.get("refund_event", {}).get("S")
+            event_key = f"refund:{refund_id}" if refund_id else status
+            if (payment_id, attempt_sk(event_id_for(payment_id, event_key), 0, 1)) in claimed:
                 continue
-            sources = sorted(s.value for s in sources_of(Status(status)))
-            before = "pending" if "pending" in sources else sources[0]
-            self.clients.dynamodb.put_item(TableName=table, Item={**item, "status": {"S": before}})
+            if refund_id:
+                before_item = {k: v for k, v in item.items() if k != "refund_event"}
+            else:
+                sources = sorted(s.value for s in sources_of(Status(status)))
+                before_item = {**item, "status": {"S": "pending" if "pending" in sources else sources[0]}}
+            self.clients.dynamodb.put_item(TableName=table, Item=before_item)
             self.clients.dynamodb.put_item(TableName=table, Item=item)
             replayed += 1
         return replayed

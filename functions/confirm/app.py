@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paysandbox import listing, payments, scope, tenancy
 from paysandbox.errors import NotFound, Unauthorized, ValidationFailed
 from paysandbox.http import install_error_handlers, json_object, json_response, parse_body, path_param, routable
-from paysandbox.models import FailRequest, PaymentRef, payment_view, v2_confirmed, v2_failed
+from paysandbox.models import FailRequest, PaymentRef, RefundRequest, payment_view, v2_confirmed, v2_failed
 from paysandbox.secrets import webhook_secret
 from paysandbox.states import group_from_query
 
@@ -109,6 +109,37 @@ def redeliver_webhook(payment_id: str) -> Response[str]:
     from paysandbox import deliveries
 
     return json_response(202, deliveries.redeliver(path_param(app, "payment_id", payment_id), _team()))
+
+
+@app.post("/api/payments/<payment_id>/refunds", middlewares=[_operator_only])
+def create_refund(payment_id: str) -> Response[str]:
+    from paysandbox import refunds  # only the refund routes need it
+
+    request = parse_body(app, RefundRequest)
+    key = app.current_event.headers.get("idempotency-key")
+    refund, replayed = refunds.create(path_param(app, "payment_id", payment_id), request, key, _team())
+    return json_response(200, refund, {"Idempotent-Replayed": "true"} if replayed else None)
+
+
+@app.get("/api/payments/<payment_id>/refunds", middlewares=[_operator_only])
+def list_refunds(payment_id: str) -> Response[str]:
+    from paysandbox import refunds
+
+    return json_response(200, {"refunds": refunds.list_refunds(path_param(app, "payment_id", payment_id), _team())})
+
+
+@app.post("/api/test-helpers/payments/<payment_id>/expire", middlewares=[_operator_only])
+def expire_now(payment_id: str) -> Response[str]:
+    from paysandbox import test_helpers
+
+    return json_response(200, payment_view(test_helpers.expire_now(path_param(app, "payment_id", payment_id), _team())))
+
+
+@app.post("/api/test-helpers/payments/<payment_id>/webhooks/retry-now", middlewares=[_operator_only])
+def retry_now(payment_id: str) -> Response[str]:
+    from paysandbox import test_helpers
+
+    return json_response(202, test_helpers.retry_now(path_param(app, "payment_id", payment_id), _team()))
 
 
 def _limit(raw: str | None) -> int:

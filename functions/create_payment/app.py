@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysandbox import payments, signatures, tenancy
+from paysandbox import payments, signatures, simulate, tenancy
 from paysandbox.errors import BadRequest, Unauthorized
 from paysandbox.http import base_url, install_error_handlers, json_response, parse_body, path_param, routable
 from paysandbox.models import InvoiceCreate, V2Create, invoice_created, payment_view, service_health, v2_created
@@ -27,6 +27,17 @@ logger = Logger()
 metrics = Metrics()
 app = APIGatewayRestResolver()
 install_error_handlers(app)
+NOT_SIMULATED = frozenset({"/openapi.json", "/docs"})  # the API's description is no merchant call
+
+
+def _simulate(app: APIGatewayRestResolver, next_middleware):  # type: ignore[no-untyped-def]
+    """``Paysandbox-Simulate`` once for every merchant route, before the route reads or writes."""
+    if app.current_event.path not in NOT_SIMULATED:
+        simulate.apply(app.current_event.headers.get(simulate.HEADER))
+    return next_middleware(app)
+
+
+app.use(middlewares=[_simulate])
 
 
 def _team() -> str:

@@ -48,11 +48,16 @@ def test_full_lifecycle_is_counted_per_step_and_priced_by_the_cost_model(monkeyp
     assert sum(s["snapshot"]["total"] for s in steps) == data["total"]["total"]
     assert data["total"]["total"] == sum(data["total"][k] for k in ("reads", "writes", "queries", "scans"))
     total = data["total"]
-    assert figure.met == (total["total"] <= 8 and total["write_units"] <= 11 and total["scans"] == 0)
     # by-status holds keys only: of the payment's four writes only creation (1) and the move
     # to paid (delete + put) touch it, plus by-expiry's put and delete, plus by-reference's put
     # at creation (keys only; no later write changes a reference): 6 index write units.
     assert total["index_write_units"] == 6
+    refund, refund_webhook = (s["snapshot"] for s in data["refund_path"]["steps"])
+    # A refund: the finder's read and ONE conditional write; its webhook as any webhook.
+    assert refund["requests"] == {"GetItem": 1, "UpdateItem": 1}
+    assert refund_webhook["writes"] == 3 and refund_webhook["reads"] == 0
+    assert "refund path 2 (1 read, 1 conditional write)" in figure.measured
+    assert figure.met == (total["total"] <= 8 and total["write_units"] <= 11 and total["scans"] == 0)
     # Lambda's stream reads: once for the payment, once more for the sender's own write (filtered out)
     assert data["stream_calls"]["GetRecords"] == 2
     expirer = data["expirer_path"]["snapshot"]

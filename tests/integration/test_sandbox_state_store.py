@@ -103,3 +103,38 @@ def test_a_final_transition_the_sender_never_saw_is_written_again_so_its_webhook
     ]
     assert transitions == [("inv_unsent", "pending")]  # what the sender's stream filter passes
     assert counts["replayed events"] == 1
+
+
+def test_a_refund_the_sender_saw_is_not_sent_again_and_one_it_missed_is_sent_as_the_refund(
+    tmp_path: Path,
+    emulator: SimpleNamespace,  # noqa: F811
+    stack: Stack,  # noqa: F811
+) -> None:
+    from paysandbox.deliveries import event_id_for
+    from paysandbox.repository.deliveries import attempt_sk
+
+    def refunded(payment_id: str, refund_id: str) -> dict[str, Any]:
+        item = {**_payment(payment_id, "paid"), "status": {"S": "refunded"}, "status_group": {"S": "refunded"}}
+        return {**item, "refund_event": {"S": refund_id}, "amount_refunded": {"N": "12500"}}
+
+    seen_sk = attempt_sk(event_id_for("inv_seen", "refund:re_seen"), 0, 1)
+    state = {
+        "format": 1,
+        "tables": {
+            "Payments": [refunded("inv_seen", "re_seen"), refunded("inv_missed", "re_missed")],
+            "WebhookLogs": [{"payment_id": {"S": "inv_seen"}, "sk": {"S": seen_sk}}],
+        },
+        "queues": {},
+    }
+    (tmp_path / "state.json").write_text(json.dumps(state))
+
+    counts = StateStore(tmp_path, stack, emulator).restore()
+
+    from paysandbox.refund_events import refund_id_of
+
+    records = _stream(emulator, stack)
+    announced = [refund_id_of(r) for r in records]
+    assert [a for a in announced if a] == ["re_missed"]  # the refund's own record, once
+    modified = {r["dynamodb"]["Keys"]["payment_id"]["S"] for r in records if r["eventName"] == "MODIFY"}
+    assert "inv_seen" not in modified  # no second event (by status) for a refund already sent
+    assert counts["replayed events"] == 1

@@ -22,8 +22,12 @@ def test_stream_source_is_filtered_bounded_and_has_a_failure_destination():
     }
     patterns = [json.loads(f["Pattern"]) for f in stream["FilterCriteria"]["Filters"]]
     assert all(p["eventName"] == ["MODIFY"] for p in patterns)  # never REMOVE (TTL) or INSERT
-    into = {s for p in patterns for s in p["dynamodb"]["NewImage"]["status"]["S"]}
+    into = {
+        s for p in patterns if "status" in p["dynamodb"]["NewImage"] for s in p["dynamodb"]["NewImage"]["status"]["S"]
+    }
     assert into == {"paid", "failed", "expired", "refunded"}
+    # ...and every refund (a partial one keeps the payment paid), by the marker its write sets.
+    assert {"eventName": ["MODIFY"], "dynamodb": {"NewImage": {"refund_event": {"S": [{"exists": True}]}}}} in patterns
 
 
 def test_retry_queue_redrives_to_the_dlq_and_outlasts_the_function():

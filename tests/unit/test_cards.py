@@ -12,6 +12,7 @@ SPEC_ROWS = [
     ("4444 4444 4444 4444", Outcome.OTP_THEN_PAID, None),
     ("4242 4242 4242 4242", Outcome.PAID, None),
     ("4000 0000 0000 3220", Outcome.OTP_THEN_PAID, None),
+    ("4000 0000 0000 5126", Outcome.PAID, None),  # SPEC §12: pays like 4242, its refunds fail
     ("4000 0084 0000 1629", Outcome.OTP_THEN_DECLINED, "card_declined"),
     ("4000 0000 0000 0002", Outcome.DECLINED, "card_declined"),
     ("4000 0000 0000 9995", Outcome.DECLINED, "insufficient_funds"),
@@ -35,6 +36,11 @@ def test_every_catalogue_card_is_accepted_and_looked_up(
     assert cards.is_accepted(digits)
     card = cards.lookup(digits)
     assert (card.outcome, card.decline_code) == (outcome, decline_code)
+
+
+def test_only_the_failing_refund_card_fails_refunds() -> None:
+    assert [c.display for c in cards.CATALOGUE if c.refunds_fail] == ["4000 0000 0000 5126"]
+    assert cards.lookup("4000000000005126").description == "Paid at once; its refunds fail"
 
 
 def test_every_decline_code_has_a_human_reason() -> None:

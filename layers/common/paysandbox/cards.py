@@ -27,6 +27,7 @@ class Card:
     number: str  # digits only
     outcome: Outcome
     decline_code: str | None = None
+    refunds_fail: bool = False  # pays normally; every refund of the payment ends "failed"
 
     @property
     def display(self) -> str:
@@ -35,7 +36,7 @@ class Card:
     @property
     def description(self) -> str:
         if self.outcome is Outcome.PAID:
-            return "Paid at once"
+            return "Paid at once; its refunds fail" if self.refunds_fail else "Paid at once"
         if self.outcome is Outcome.OTP_THEN_PAID:
             return "One-time code, then paid"
         if self.outcome is Outcome.OTP_THEN_DECLINED:
@@ -47,6 +48,7 @@ CATALOGUE: tuple[Card, ...] = (
     Card("4444444444444444", Outcome.OTP_THEN_PAID),
     Card("4242424242424242", Outcome.PAID),
     Card("4000000000003220", Outcome.OTP_THEN_PAID),
+    Card("4000000000005126", Outcome.PAID, refunds_fail=True),
     Card("4000008400001629", Outcome.OTP_THEN_DECLINED, "card_declined"),
     Card("4000000000000002", Outcome.DECLINED, "card_declined"),
     Card("4000000000009995", Outcome.DECLINED, "insufficient_funds"),

@@ -233,6 +233,8 @@ def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
         target = Status.WAITING_FOR_OTP
     elif card.outcome is cards.Outcome.PAID:
         extra["paid_at"] = now
+        if card.refunds_fail:  # remembered on the payment: its refunds will end "failed"
+            extra["refunds_fail"] = True
         target = Status.PAID
     else:
         extra.update(failed_at=now, decline_code=card.decline_code)

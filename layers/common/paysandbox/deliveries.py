@@ -29,7 +29,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from paysandbox import clock, scope, signatures
+from paysandbox import clock, refund_events, scope, signatures
 from paysandbox.errors import Conflict, PaySandboxError
 from paysandbox.repository import deliveries as store
 from paysandbox.repository import from_item
@@ -70,10 +70,10 @@ def event_id_for(payment_id: str, status: str) -> str:
     return "evt_" + hashlib.sha256(f"{payment_id}|{status}".encode()).hexdigest()[:32]
 
 
-def event_body(payment: dict[str, Any], event_id: str) -> dict[str, Any]:
-    """The SPEC §5 body in the payment's flavour."""
+def event_body(payment: dict[str, Any], event_id: str, event_type: str | None = None) -> dict[str, Any]:
+    """The SPEC §5 body in the payment's flavour (``event_type``: default, the status's)."""
     status = Status(payment["status"])
-    event_type = EVENT_TYPES[status]
+    event_type = event_type or EVENT_TYPES[status]
     timestamp = clock.iso(payment["updated_at"])  # when the transition was written
     if payment.get("flavour") == "v2":
         paid_at = payment.get("paid_at")
@@ -120,18 +120,31 @@ def is_terminal_transition(record: dict[str, Any]) -> bool:
 
 
 def handle_stream_record(record: dict[str, Any]) -> str:
-    """Turn one Payments stream record into an event and send its first attempt."""
-    if not is_terminal_transition(record):
+    """Turn one Payments stream record into an event and send its first attempt.
+
+    A refund's record is that refund's event (even when it also moved the payment to
+    ``refunded``): one change, one event (``refund_events``).
+    """
+    refund_id = refund_events.refund_id_of(record)
+    if refund_id is None and not is_terminal_transition(record):
         return "ignored"
     payment = from_item(record["dynamodb"]["NewImage"])
-    event_id = event_id_for(payment["payment_id"], payment["status"])
+    if refund_id is None:
+        event_id = event_id_for(payment["payment_id"], payment["status"])
+        event_type = EVENT_TYPES[Status(payment["status"])]
+        body = event_body(payment, event_id)
+    else:
+        refund = refund_events.refund_of(payment, refund_id)
+        event_id = event_id_for(payment["payment_id"], f"refund:{refund_id}")
+        event_type = refund_events.event_type_of(refund)
+        body = refund_events.with_refund(event_body(payment, event_id, event_type), payment, refund)
     event = {
         "payment_id": payment["payment_id"],
         "event_id": event_id,
-        "event_type": EVENT_TYPES[Status(payment["status"])],
+        "event_type": event_type,
         "status": payment["status"],
         "url": payment["webhook_url"],
-        "payload": signatures.serialise(event_body(payment, event_id)).decode(),
+        "payload": signatures.serialise(body).decode(),
         "at": payment["updated_at"],
         "ttl": payment.get("ttl"),
     }
@@ -146,7 +159,8 @@ def event_from_attempt(item: dict[str, Any]) -> dict[str, Any]:
         "payment_id": item["payment_id"],
         "event_id": item["event_id"],
         "event_type": item["event"],
-        "status": STATUS_OF_EVENT_TYPE[item["event"]],
+        # Refund events keep the payment's status after the refund (a partial one: paid).
+        "status": item.get("status") or STATUS_OF_EVENT_TYPE[item["event"]],
         "url": item["url"],
         "payload": item["payload"],
         "at": item.get("at", item.get("timestamp")),  # claims made before "at" was stored
@@ -254,6 +268,7 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
         "sk": sk,
         "event_id": event_id,
         "event": event["event_type"],
+        "status": event["status"],
         "chain": chain,
         "attempt_number": number,
         "url": event["url"],

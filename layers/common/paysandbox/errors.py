@@ -9,6 +9,7 @@ from typing import Any
 class PaySandboxError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: str | None = None  # sent as the Retry-After header when set
 
     def __init__(self, message: str, *, code: str | None = None, details: list[dict[str, Any]] | None = None):
         super().__init__(message)

@@ -32,7 +32,8 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 
 def error_response(error: PaySandboxError) -> Response[str]:
-    return json_response(error.status, error.to_body())
+    headers = {"Retry-After": error.retry_after} if error.retry_after else None
+    return json_response(error.status, error.to_body(), headers)
 
 
 def install_error_handlers(app: APIGatewayRestResolver) -> None:
@@ -40,7 +41,7 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(PaySandboxError)
     def _domain_error(error: PaySandboxError) -> Response[str]:
-        if error.status >= 500:
+        if error.status >= 500 and error.code != "simulated_failure":  # asked for: no error
             logger.error("request failed", extra={"code": error.code})
         return error_response(error)
 

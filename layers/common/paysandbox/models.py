@@ -149,6 +149,15 @@ class FailRequest(PaymentRef):
     reason: Annotated[str, Field(max_length=500), Printable] | None = None
 
 
+class RefundRequest(BaseModel):
+    """``POST /api/payments/{payment_id}/refunds``: without ``amount``, what remains."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Amount | None = None
+    reason: Annotated[str, Field(max_length=500), Printable] | None = None
+
+
 class Payment(BaseModel):
     """A payment as stored in the ``Payments`` table (minus index bookkeeping)."""
 
@@ -177,6 +186,8 @@ class Payment(BaseModel):
     failure_reason: str | None = None
     card_mask: str | None = None
     amount_refunded: int = 0
+    refunds: list[dict[str, Any]] = []
+    refunds_fail: bool = False
     webhook_status: str | None = None
     webhook_attempts: int = 0
     request_hash: str | None = None

@@ -135,9 +135,12 @@ def transition(
     now: float | None = None,
     allow_from: frozenset[Status] | None = None,
     remove: tuple[str, ...] = (),
+    early: bool = False,
 ) -> Payment:
     """``transitions.apply`` returning the moved ``Payment`` (see there for the rules)."""
-    item = transitions.apply(payment_id, target, extra=extra, now=now, allow_from=allow_from, remove=remove)
+    item = transitions.apply(
+        payment_id, target, extra=extra, now=now, allow_from=allow_from, remove=remove, early=early
+    )
     return Payment.model_validate(item)
 
 

@@ -22,6 +22,7 @@ def apply(
     allow_from: frozenset[Status] | None = None,
     remove: tuple[str, ...] = (),
     require: dict[str, Any] | None = None,
+    early: bool = False,
 ) -> dict[str, Any]:
     """Move a payment to ``target`` with one conditional write; returns the new item.
 
@@ -30,6 +31,7 @@ def apply(
     Terminal targets also reset the webhook bookkeeping and leave the sparse expiry index.
     ``remove`` names fields the same write deletes (e.g. a used one-time-code hash);
     ``require`` adds conditions on other fields (see ``repository.payments.update_if``).
+    ``early`` lets an expiry happen before the payment's time (the expire-now test helper).
     """
     now = clock.now_epoch() if now is None else now
     values: dict[str, Any] = {
@@ -42,7 +44,7 @@ def apply(
     if not sources:
         raise ValueError(f"no state moves to {target.value}")
     if target is Status.EXPIRED:
-        expiry_condition: store.Expiry | None = "expired"
+        expiry_condition: store.Expiry | None = None if early else "expired"
     else:
         # Leaving an open state needs the payment unexpired; later moves (refunds) do not.
         expiry_condition = "unexpired" if sources <= OPEN else None

@@ -17,6 +17,7 @@ Id = str | int  # v2 order_id / user_id are echoed with the JSON type the client
 class ErrorDetail(BaseModel):
     field: str
     problem: str
+    remaining: int | None = Field(None, description="`refund_exceeds_amount`: what may still be refunded.")
 
 
 class ErrorInfo(BaseModel):
@@ -133,6 +134,26 @@ class Redelivery(BaseModel):
     payment_id: str
     event_id: str
     chain: int
+
+
+class Refund(BaseModel):
+    refund_id: str
+    payment_id: str
+    amount: int = Field(description="Minor units.")
+    status: Literal["succeeded", "failed"]
+    failure_reason: str | None = Field(description="`refund_failed` for the failing-refund test card's payments.")
+    reason: str | None
+    created_at: str
+
+
+class RefundList(BaseModel):
+    refunds: list[Refund] = Field(description="Oldest first.")
+
+
+class RetryScheduled(BaseModel):
+    payment_id: str
+    event_id: str
+    attempt: int = Field(description="The attempt number that is now sent.")
 
 
 class Verified(BaseModel):

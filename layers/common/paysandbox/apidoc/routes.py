@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from paysandbox.apidoc import responses as out
 from paysandbox.apidoc import team_shapes as teams
-from paysandbox.models import FailRequest, InvoiceCreate, PaymentRef, V2Create
+from paysandbox.models import FailRequest, InvoiceCreate, PaymentRef, RefundRequest, V2Create
 
 MERCHANT, OPERATOR, DOCS = "merchant", "operator", "documentation"
 
@@ -210,6 +210,63 @@ ROUTES: tuple[Route, ...] = (
         "Starts a new attempt chain through the retry queue; 409 when the payment has no event yet.",
         202,
         out.Redelivery,
+        (401, 404, 409, 429),
+        params=(PAYMENT_ID,),
+    ),
+    Route(
+        "POST",
+        "/api/payments/{payment_id}/refunds",
+        "createRefund",
+        OPERATOR,
+        "Refund a paid payment, wholly or in part",
+        "Without `amount`: what remains. Refunds add up to the amount at most (409 "
+        "`refund_exceeds_amount` with the remaining amount); the one that reaches it moves the payment "
+        "to `refunded`; a payment that is not paid is a 409 `payment_not_refundable`. Each refund sends "
+        "`payment.refunded` (or `refund.failed`). `Idempotency-Key` as for create-invoice.",
+        200,
+        out.Refund,
+        (400, 401, 404, 409, 422, 429),
+        body=RefundRequest,
+        example={"amount": 2500, "reason": "one item returned"},
+        params=(
+            PAYMENT_ID,
+            Param("Idempotency-Key", "header", "At most 255 characters.", {"type": "string"}),
+        ),
+    ),
+    Route(
+        "GET",
+        "/api/payments/{payment_id}/refunds",
+        "listRefunds",
+        OPERATOR,
+        "A payment's refunds",
+        "Oldest first, failed ones included.",
+        200,
+        out.RefundList,
+        (401, 404, 429),
+        params=(PAYMENT_ID,),
+    ),
+    Route(
+        "POST",
+        "/api/test-helpers/payments/{payment_id}/expire",
+        "expireNow",
+        OPERATOR,
+        "Test helper: expire an open payment now",
+        "Exactly what the expirer does at the payment's expiry, webhook included; 409 when it is no longer open.",
+        200,
+        out.PaymentView,
+        (401, 404, 409, 429),
+        params=(PAYMENT_ID,),
+    ),
+    Route(
+        "POST",
+        "/api/test-helpers/payments/{payment_id}/webhooks/retry-now",
+        "retryWebhookNow",
+        OPERATOR,
+        "Test helper: make the pending webhook retry now",
+        "The scheduled retry still fires but sends nothing when this one got there first; 409 when no "
+        "retry is pending.",
+        202,
+        out.RetryScheduled,
         (401, 404, 409, 429),
         params=(PAYMENT_ID,),
     ),

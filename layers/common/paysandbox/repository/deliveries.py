@@ -132,12 +132,13 @@ def set_payment_webhook_status(
     """Set ``webhook_status`` (and count attempts) on the payment, only while the payment is
     still in the status the event announced: a newer transition (e.g. a refund) resets the
     bookkeeping for its own event and an older chain must not overwrite it. ``updated_at``
-    and ``status`` stay untouched, so the stream filter ignores this write.
+    and ``status`` stay untouched, and ``refund_event`` is removed, so the stream filter
+    ignores this write.
     """
-    expression = "SET webhook_status = :ws"
+    expression = "SET webhook_status = :ws REMOVE refund_event"
     values: dict[str, Any] = {":ws": {"S": webhook_status}, ":st": {"S": event_status}}
     if add_attempts:
-        expression += " ADD webhook_attempts :n"
+        expression = expression.replace(" REMOVE", " ADD webhook_attempts :n REMOVE")
         values[":n"] = to_attr(add_attempts)
     try:
         dynamodb.update_item(
