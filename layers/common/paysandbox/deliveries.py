@@ -32,6 +32,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from paysandbox import clock, signatures
 from paysandbox.errors import Conflict, PaySandboxError
 from paysandbox.repository import deliveries as store
+from paysandbox.repository import events as event_store
 from paysandbox.repository import from_item
 from paysandbox.secrets import webhook_secret
 from paysandbox.settings import get_settings
@@ -68,6 +69,12 @@ def _sqs() -> Any:
 def event_id_for(payment_id: str, status: str) -> str:
     """Stable per payment and transition: a payment enters each terminal status at most once."""
     return "evt_" + hashlib.sha256(f"{payment_id}|{status}".encode()).hexdigest()[:32]
+
+
+def team_of(payment: dict[str, Any]) -> str:
+    """The payment's team: its ``team_id``, else the prefix of a ``<team>#<id>`` key, else default."""
+    team, separator, _ = str(payment["payment_id"]).partition("#")
+    return str(payment.get("team_id") or (team if separator else "default"))
 
 
 def event_body(payment: dict[str, Any], event_id: str) -> dict[str, Any]:
@@ -134,6 +141,7 @@ def handle_stream_record(record: dict[str, Any]) -> str:
         "payload": signatures.serialise(event_body(payment, event_id)).decode(),
         "at": payment["updated_at"],
         "ttl": payment.get("ttl"),
+        "team": team_of(payment),
     }
     # The claim of attempt 1 stores this event; a duplicate record finds the claim (the event
     # as first seen) and sends nothing. A duplicate carries the same image, hence the same body.
@@ -151,6 +159,7 @@ def event_from_attempt(item: dict[str, Any]) -> dict[str, Any]:
         "payload": item["payload"],
         "at": item.get("at", item.get("timestamp")),  # claims made before "at" was stored
         "ttl": item.get("ttl"),
+        "team": item.get("event_team") or "default",
     }
 
 
@@ -248,6 +257,9 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
         "timestamp": now,
         "ttl": event.get("ttl"),
     }
+    first = chain == 0 and number == 1
+    if first:  # the event as first seen: also the events API's record of it
+        claim.update(event_store.index_fields(event.get("team") or "default", event_id, now))
     claimed = store.claim_attempt(claim, now)
     if not claimed.won:
         existing = claimed.found
@@ -319,8 +331,20 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
         logger.info("webhook attempt", extra={**logged, "next": "unscheduled"})
         raise
     logger.info("webhook attempt", extra=logged)
+    delivery = _delivery_status(outcome, logged["next"])
+    if first:  # the event's record is this item: its delivery is part of the same write
+        result.update(delivery_status=delivery, delivery_attempts=1, last_response_status=response.status)
     store.update_attempt(payment_id, sk, {**result, "scheduled": True})
+    if not first:
+        event_store.record_delivery(payment_id, store.attempt_sk(event_id, 0, 1), delivery, response.status, attempts=1)
     return outcome
+
+
+def _delivery_status(outcome: str, next_step: str) -> str:
+    """The event's delivery as the events API shows it: pending while a retry is due."""
+    if outcome in ("delivered", "gone"):
+        return outcome
+    return "pending" if next_step == "retry" else "failed"
 
 
 def _without_query(url: str) -> str:
@@ -414,7 +438,13 @@ def redeliver(payment_id: str) -> dict[str, Any]:
     events = store.events_of(payment_id)
     if not events:
         raise Conflict("This payment has no webhook event yet.", code="no_webhook_event")
-    latest = event_from_attempt(max(events, key=lambda e: (e.get("at") or 0, e.get("timestamp") or 0)))
+    return start_chain(max(events, key=lambda e: (e.get("at") or 0, e.get("timestamp") or 0)))
+
+
+def start_chain(first_attempt: dict[str, Any]) -> dict[str, Any]:
+    """A new attempt chain for the event that ``first_attempt`` (its stored record) carries."""
+    latest = event_from_attempt(first_attempt)
+    payment_id = latest["payment_id"]
     chain = store.new_chain(payment_id, latest["event_id"], latest["ttl"])
     job = {
         "payment_id": payment_id,
@@ -424,5 +454,6 @@ def redeliver(payment_id: str) -> dict[str, Any]:
         "not_before": clock.now_epoch(),
     }
     enqueue(job, 0)
+    event_store.record_delivery(payment_id, first_attempt["sk"], "pending", None, attempts=0)
     store.set_payment_webhook_status(payment_id, latest["status"], "pending")
     return {"payment_id": payment_id, "event_id": latest["event_id"], "chain": chain}
