@@ -55,7 +55,7 @@ def list_events(
     if cursor:
         start_key = decode_cursor(cursor, store.CURSOR_KEYS)
         if start_key is None or start_key["event_team"]["S"] != team:
-            raise ValidationFailed("cursor is not valid.", details=[{"field": "cursor", "problem": "not a cursor"}])
+            raise ValidationFailed("The cursor is not valid for this list.", code="invalid_cursor")
     after_seq = None
     if after:
         after_seq = _find(team, after)["event_seq"]
