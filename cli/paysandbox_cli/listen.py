@@ -26,6 +26,16 @@ FORWARD_TIMEOUT = 10.0
 MAX_BACKOFF = 2.0
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is the endpoint's answer, as for a real delivery (which never follows redirects)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_forwarder = urllib.request.build_opener(_NoRedirects)
+
+
 class Listener:
     def __init__(self, client: Client, forward_to: str, types: set[str], interval: float, out: TextIO):
         self.client, self.forward_to, self.types, self.interval, self.out = client, forward_to, types, interval, out
@@ -91,7 +101,7 @@ class Listener:
             self.forward_to, data=webhook["payload"].encode(), method="POST", headers=webhook["headers"]
         )
         try:
-            with urllib.request.urlopen(request, timeout=FORWARD_TIMEOUT) as response:  # noqa: S310
+            with _forwarder.open(request, timeout=FORWARD_TIMEOUT) as response:
                 outcome = str(response.status)
         except urllib.error.HTTPError as error:
             outcome = str(error.code)
