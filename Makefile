@@ -29,9 +29,17 @@ $(STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run-setup: $(RUN_STAMP)
+# The `paysandbox` command (cli/paysandbox_cli, standard library only): a launcher in the venv's
+# bin/ that puts only cli/ on the path. No build step, so `make run`'s set-up stays light.
+CLI := $(VENV)/bin/paysandbox
+$(CLI): $(RUN_STAMP)
+	printf '#!/bin/sh\nPYTHONPATH="%s$${PYTHONPATH:+:$$PYTHONPATH}" exec "%s" -m paysandbox_cli "$$@"\n' \
+	  "$(abspath cli)" "$(abspath $(PY))" > $(CLI)
+	chmod +x $(CLI)
 
-setup: $(STAMP)
+run-setup: $(RUN_STAMP) $(CLI)
+
+setup: $(STAMP) $(CLI)
 
 # SAM CLI lives in its own virtualenv: it pins its own boto3/botocore, which must not fight
 # the project's .venv (requirements-sam.txt is a full pin of a clean install).
@@ -60,7 +68,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy layers/common/paysandbox sandbox functions harness
+	$(VENV)/bin/mypy layers/common/paysandbox sandbox functions harness cli/paysandbox_cli
 
 template: setup validate
 	$(VENV)/bin/cfn-lint --include-checks I -- template.yaml

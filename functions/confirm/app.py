@@ -142,6 +142,40 @@ def retry_now(payment_id: str) -> Response[str]:
     return json_response(202, test_helpers.retry_now(path_param(app, "payment_id", payment_id), _team()))
 
 
+@app.get("/api/events", middlewares=[_operator_only])
+def list_events() -> Response[str]:
+    """Newest first; ``after=<event_id>``: the events after it, oldest first (tailing)."""
+    from paysandbox import events  # only the events routes need it
+
+    query = app.current_event.query_string_parameters
+    types = [t for t in (query.get("type") or "").split(",") if t]
+    page = events.list_events(
+        _team(),
+        limit=_limit(query.get("limit")),
+        cursor=query.get("cursor") or None,
+        after=query.get("after") or None,
+        types=types,
+        payment_id=query.get("payment_id") or None,
+        delivery=query.get("delivery") or None,
+        signed=query.get("signed") in ("1", "true"),
+    )
+    return json_response(200, page, headers={"Cache-Control": "no-store"})
+
+
+@app.get("/api/events/<event_id>", middlewares=[_operator_only])
+def get_event(event_id: str) -> Response[str]:
+    from paysandbox import events
+
+    return json_response(200, events.get_event(_team(), path_param(app, "event_id", event_id)))
+
+
+@app.post("/api/events/<event_id>/redeliver", middlewares=[_operator_only])
+def redeliver_event(event_id: str) -> Response[str]:
+    from paysandbox import events
+
+    return json_response(202, events.redeliver(_team(), path_param(app, "event_id", event_id)))
+
+
 def _limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_LIMIT

@@ -32,6 +32,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from paysandbox import clock, refund_events, scope, signatures
 from paysandbox.errors import Conflict, PaySandboxError
 from paysandbox.repository import deliveries as store
+from paysandbox.repository import events as event_store
 from paysandbox.repository import from_item
 from paysandbox.secrets import webhook_secret
 from paysandbox.settings import get_settings
@@ -147,6 +148,7 @@ def handle_stream_record(record: dict[str, Any]) -> str:
         "payload": signatures.serialise(body).decode(),
         "at": payment["updated_at"],
         "ttl": payment.get("ttl"),
+        "team": scope.team_of(payment["payment_id"]),
     }
     # The claim of attempt 1 stores this event; a duplicate record finds the claim (the event
     # as first seen) and sends nothing. A duplicate carries the same image, hence the same body.
@@ -165,6 +167,7 @@ def event_from_attempt(item: dict[str, Any]) -> dict[str, Any]:
         "payload": item["payload"],
         "at": item.get("at", item.get("timestamp")),  # claims made before "at" was stored
         "ttl": item.get("ttl"),
+        "team": item.get("event_team") or "default",
     }
 
 
@@ -240,7 +243,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 # ------------------------------------------------------------------ one attempt
 
 
-def _signing_secrets(payment_key: str) -> list[str]:
+def signing_secrets(payment_key: str) -> list[str]:
     """The secrets of the payment's team: WEBHOOK_SECRET for the default team; a team's
     current secret, plus its previous one during a roll's overlap (SPEC §11). None for a
     deleted team: nothing of it is signed any more."""
@@ -258,7 +261,7 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
     settings = get_settings()
     payment_id, event_id = event["payment_id"], event["event_id"]
     sk = store.attempt_sk(event_id, chain, number)
-    signing = _signing_secrets(payment_id)
+    signing = signing_secrets(payment_id)
     if not signing:
         logger.info("webhook of a deleted team dropped", extra={"payment_id": payment_id, "event_id": event_id})
         return "team_deleted"
@@ -280,6 +283,9 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
         "timestamp": now,
         "ttl": event.get("ttl"),
     }
+    first = chain == 0 and number == 1
+    if first:  # the event as first seen: also the events API's record of it
+        claim.update(event_store.index_fields(event.get("team") or "default", event_id, now))
     claimed = store.claim_attempt(claim, now)
     if not claimed.won:
         existing = claimed.found
@@ -355,8 +361,20 @@ def attempt(event: dict[str, Any], *, chain: int, number: int) -> str:
     result["next"] = after["next"]
     if "retry_in_s" in after:
         result["next_attempt_at"] = clock.now_epoch() + after["retry_in_s"]
+    delivery = _delivery_status(outcome, logged["next"])
+    if first:  # the event's record is this item: its delivery is part of the same write
+        result.update(delivery_status=delivery, delivery_attempts=1, last_response_status=response.status)
     store.update_attempt(payment_id, sk, {**result, "scheduled": True})
+    if not first:
+        event_store.record_delivery(payment_id, store.attempt_sk(event_id, 0, 1), delivery, response.status, attempts=1)
     return outcome
+
+
+def _delivery_status(outcome: str, next_step: str) -> str:
+    """The event's delivery as the events API shows it: pending while a retry is due."""
+    if outcome in ("delivered", "gone"):
+        return outcome
+    return "pending" if next_step == "retry" else "failed"
 
 
 def _without_query(url: str) -> str:
@@ -453,7 +471,13 @@ def redeliver(payment_id: str, team: str = scope.DEFAULT_TEAM) -> dict[str, Any]
     events = store.events_of(payment_id)
     if not events:
         raise Conflict("This payment has no webhook event yet.", code="no_webhook_event")
-    latest = event_from_attempt(max(events, key=lambda e: (e.get("at") or 0, e.get("timestamp") or 0)))
+    return start_chain(max(events, key=lambda e: (e.get("at") or 0, e.get("timestamp") or 0)))
+
+
+def start_chain(first_attempt: dict[str, Any]) -> dict[str, Any]:
+    """A new attempt chain for the event that ``first_attempt`` (its stored record) carries."""
+    latest = event_from_attempt(first_attempt)
+    payment_id = latest["payment_id"]
     chain = store.new_chain(payment_id, latest["event_id"], latest["ttl"])
     job = {
         "payment_id": payment_id,
@@ -463,5 +487,6 @@ def redeliver(payment_id: str, team: str = scope.DEFAULT_TEAM) -> dict[str, Any]
         "not_before": clock.now_epoch(),
     }
     enqueue(job, 0)
+    event_store.record_delivery(payment_id, first_attempt["sk"], "pending", None, attempts=0)
     store.set_payment_webhook_status(payment_id, latest["status"], "pending")
     return {"payment_id": scope.public_id(payment_id), "event_id": latest["event_id"], "chain": chain}

@@ -156,6 +156,32 @@ class RetryScheduled(BaseModel):
     attempt: int = Field(description="The attempt number that is now sent.")
 
 
+class EventDelivery(BaseModel):
+    status: Literal["pending", "delivered", "failed", "gone"]
+    attempts: int
+    last_response_status: int | None
+
+
+class SignedDelivery(BaseModel):
+    payload: str = Field(description="The exact body a delivery carries")
+    headers: dict[str, str] = Field(description="Its signature headers, signed when this answer was made")
+
+
+class Event(BaseModel):
+    event_id: str
+    type: str = Field(description="payment.completed|payment.failed|payment.expired|payment.refunded|refund.failed")
+    payment_id: str
+    created_at: str | None
+    body: dict[str, Any] = Field(description="The webhook body, in the payment's flavour")
+    delivery: EventDelivery
+    webhook: SignedDelivery | None = Field(default=None, description="Only with `signed=true`")
+
+
+class EventList(BaseModel):
+    events: list[Event]
+    next_cursor: str | None
+
+
 class Verified(BaseModel):
     valid: Literal[True]
     scheme: str

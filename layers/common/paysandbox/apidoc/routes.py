@@ -70,6 +70,7 @@ class Route:
 
 PAYMENT_ID = Param("payment_id", "path", "`inv_…` or `pay_<tx_id>`.", required=True)
 TEAM_ID = Param("team_id", "path", "The team's id.", required=True)
+EVENT_ID = Param("event_id", "path", "`evt_…`, from a webhook's `webhook-id` or the events list.", required=True)
 WEBHOOK_URL = "https://merchant.example.com/hooks"
 
 ROUTES: tuple[Route, ...] = (
@@ -269,6 +270,51 @@ ROUTES: tuple[Route, ...] = (
         out.RetryScheduled,
         (401, 404, 409, 429),
         params=(PAYMENT_ID,),
+    ),
+    Route(
+        "GET",
+        "/api/events",
+        "listEvents",
+        OPERATOR,
+        "The team's webhook events",
+        "Newest first, `next_cursor` for the next page. With `after=<event_id>`: the events written "
+        "after that one, oldest first (how `paysandbox listen` tails them).",
+        200,
+        out.EventList,
+        (401, 404, 422, 429),
+        params=(
+            Param("type", "query", "Event type, or several separated by commas."),
+            Param("payment_id", "query", "Only this payment's events."),
+            Param("delivery", "query", "pending|delivered|failed|gone."),
+            Param("limit", "query", "1..500 (default 100).", {"type": "integer", "minimum": 1, "maximum": 500}),
+            Param("cursor", "query", "`next_cursor` of the previous page."),
+            Param("after", "query", "An event id: list the events after it, oldest first (404 if unknown)."),
+            Param("signed", "query", "`true`: each event also carries `webhook`, its body and signature headers."),
+        ),
+    ),
+    Route(
+        "GET",
+        "/api/events/{event_id}",
+        "getEvent",
+        OPERATOR,
+        "One event",
+        "Its body and delivery status.",
+        200,
+        out.Event,
+        (401, 404, 429),
+        params=(EVENT_ID,),
+    ),
+    Route(
+        "POST",
+        "/api/events/{event_id}/redeliver",
+        "redeliverEvent",
+        OPERATOR,
+        "Send one event again",
+        "Starts a new attempt chain through the retry queue.",
+        202,
+        out.Redelivery,
+        (401, 404, 429),
+        params=(EVENT_ID,),
     ),
     Route(
         "GET",

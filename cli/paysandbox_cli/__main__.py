@@ -1,0 +1,5 @@
+import sys
+
+from paysandbox_cli.main import main
+
+sys.exit(main())

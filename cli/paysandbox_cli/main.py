@@ -1,0 +1,131 @@
+"""Command line: ``paysandbox [--api URL] [--key KEY] <command> ...`` (``--help`` on each)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.parse
+from typing import Any
+
+from paysandbox_cli.client import ApiError, Client, Unreachable
+
+DEFAULT_API = "http://127.0.0.1:3000"
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="paysandbox", description="Talk to a paysandbox API: forward its webhooks, trigger events, inspect."
+    )
+    top.add_argument(
+        "--api", default=os.environ.get("PAYSANDBOX_API", DEFAULT_API), help="API base URL (env PAYSANDBOX_API)"
+    )
+    top.add_argument(
+        "--key", default=os.environ.get("PAYSANDBOX_KEY"), help="team key or operator token (env PAYSANDBOX_KEY)"
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="command")
+    # --api/--key are also accepted after the command (`paysandbox listen --key ...`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--api", default=argparse.SUPPRESS, help="API base URL (env PAYSANDBOX_API)")
+    common.add_argument("--key", default=argparse.SUPPRESS, help="team key or operator token (env PAYSANDBOX_KEY)")
+
+    def leaf(group: Any, name: str, text: str) -> argparse.ArgumentParser:
+        made: argparse.ArgumentParser = group.add_parser(name, help=text, parents=[common])
+        return made
+
+    listen = leaf(commands, "listen", "forward the team's new events to a local URL")
+    listen.add_argument(
+        "--forward-to", metavar="URL", help="where to POST each event (e.g. http://localhost:8000/hook)"
+    )
+    listen.add_argument("--events", metavar="T1,T2", help="only these event types")
+    listen.add_argument("--print-secret", action="store_true", help="print the team's whsec_ secret and exit")
+    listen.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
+
+    from paysandbox_cli.trigger import TRIGGERS
+
+    trigger = leaf(commands, "trigger", "drive a new payment to an event")
+    trigger.add_argument("event", choices=TRIGGERS)
+    trigger.add_argument("--flavour", choices=("invoice", "v2"), default="invoice")
+    trigger.add_argument("--webhook-url", metavar="URL", help="the payment's webhook URL")
+
+    payments = commands.add_parser("payments", help="create, read, confirm and fail payments")
+    pay = payments.add_subparsers(dest="action", required=True, metavar="action")
+    create = leaf(pay, "create", "create a payment")
+    create.add_argument("--flavour", choices=("invoice", "v2"), default="invoice")
+    create.add_argument("--amount", type=int, default=1000, help="minor units (default 1000)")
+    create.add_argument("--webhook-url", required=True, metavar="URL")
+    create.add_argument("--id", dest="ident", metavar="REF", help="reference (invoice) or tx_id (v2)")
+    leaf(pay, "get", "one payment").add_argument("payment_id")
+    plist = leaf(pay, "list", "payments, newest first")
+    plist.add_argument("--status", help="pending|completed|failed|expired|refunded")
+    plist.add_argument("--limit", type=int)
+    leaf(pay, "confirm", "confirm a pending payment").add_argument("payment_id")
+    fail = leaf(pay, "fail", "fail a pending payment")
+    fail.add_argument("payment_id")
+    fail.add_argument("--reason")
+
+    events = commands.add_parser("events", help="list, read and resend events")
+    ev = events.add_subparsers(dest="action", required=True, metavar="action")
+    elist = leaf(ev, "list", "events, newest first")
+    elist.add_argument("--type", help="event type (or several, comma-separated)")
+    elist.add_argument("--payment-id")
+    elist.add_argument("--delivery", choices=("pending", "delivered", "failed", "gone"))
+    elist.add_argument("--limit", type=int)
+    leaf(ev, "get", "one event").add_argument("event_id")
+    leaf(ev, "resend", "deliver an event again (a new attempt chain)").add_argument("event_id")
+    return top
+
+
+def quote(value: str) -> str:
+    """One path segment, whatever the user typed."""
+    return urllib.parse.quote(value, safe="")
+
+
+def run(args: argparse.Namespace) -> Any:
+    client = Client(args.api, args.key)
+    if args.command == "listen":
+        if args.print_secret:
+            return client.call("GET", "/api/v2/console-config")["webhook_secret_whsec"]
+        if not args.forward_to:
+            raise SystemExit("paysandbox listen: --forward-to URL is required (or --print-secret)")
+        from paysandbox_cli.listen import listen
+
+        raise SystemExit(listen(client, args.forward_to, args.events, args.interval))
+    if args.command == "trigger":
+        from paysandbox_cli.trigger import trigger
+
+        return trigger(client, args.event, args.flavour, args.webhook_url)
+    if args.command == "payments":
+        if args.action == "create":
+            from paysandbox_cli.trigger import create
+
+            return create(client, args.flavour, args.amount, args.webhook_url, args.ident)
+        if args.action == "get":
+            return client.call("GET", f"/api/payments/{quote(args.payment_id)}")
+        if args.action == "list":
+            return client.call("GET", "/api/v2/pending-payments", query={"status": args.status, "limit": args.limit})
+        if args.action == "confirm":
+            return client.call("POST", "/api/v2/confirm-payment", {"payment_id": args.payment_id})
+        body = {"payment_id": args.payment_id, **({"reason": args.reason} if args.reason else {})}
+        return client.call("POST", "/api/v2/fail-payment", body)
+    if args.action == "list":
+        query = {"type": args.type, "payment_id": args.payment_id, "delivery": args.delivery, "limit": args.limit}
+        return client.call("GET", "/api/events", query=query)
+    if args.action == "get":
+        return client.call("GET", f"/api/events/{quote(args.event_id)}")
+    return client.call("POST", f"/api/events/{quote(args.event_id)}/redeliver")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        result = run(args)
+    except ApiError as error:
+        print(f"paysandbox: {error.message} ({error.status} {error.code})", file=sys.stderr)
+        return 1
+    except Unreachable as error:
+        print(f"paysandbox: {error}", file=sys.stderr)
+        return 1
+    print(result if isinstance(result, str) else json.dumps(result, indent=2))
+    return 0
