@@ -3,30 +3,23 @@ it, its delivery followed across retries, and each team reading only its own eve
 
 from __future__ import annotations
 
-import boto3
-
 from harness.receiver import Receiver, Reply
 from tests.integration.conftest import Pipeline
 from tests.support import OPERATOR, Api, v2_body
 
 
 def _paid_payment_of_team(merchant: Api, team: str, tx_id: str, url: str) -> str:
-    """A paid payment stored as the teams feature stores another team's: key ``<team>#<id>``."""
-    status, created, _ = merchant.call("POST", "/api/v2/payments", v2_body(tx_id=tx_id, callback_url=url))
+    """Another team's paid payment, made as that team makes one: with its own key."""
+    from paysandbox import teams
+
+    key = {"Authorization": f"Bearer {teams.create({'team_id': team})['api_key']}"}
+    status, created, _ = merchant.call("POST", "/api/v2/payments", v2_body(tx_id=tx_id, callback_url=url), headers=key)
     assert status == 200, created
-    table = boto3.client("dynamodb")
-    item = table.get_item(TableName="Payments", Key={"payment_id": {"S": created["payment_id"]}})["Item"]
-    key = f"{team}#{created['payment_id']}"
-    table.delete_item(TableName="Payments", Key={"payment_id": {"S": created["payment_id"]}})
-    table.put_item(TableName="Payments", Item={**item, "payment_id": {"S": key}})
-    table.update_item(
-        TableName="Payments",
-        Key={"payment_id": {"S": key}},
-        UpdateExpression="SET #s = :paid, updated_at = updated_at + :one, paid_at = updated_at",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":paid": {"S": "paid"}, ":one": {"N": "1"}},
+    status, confirmed, _ = Api("confirm").call(
+        "POST", "/api/v2/confirm-payment", {"payment_id": created["payment_id"]}, headers=key
     )
-    return key
+    assert status == 200, confirmed
+    return str(created["payment_id"])
 
 
 def _events(operator: Api, query: str = "") -> list[dict]:

@@ -141,7 +141,7 @@ def test_two_refunds_that_together_exceed_the_amount_exactly_one_wins(merchant: 
     winner = refunds.create(pid, RefundRequest(amount=6_000), None)[0]
 
     real_get = refunds.get_payment
-    refunds.get_payment = lambda _pid: seen_by_both  # the loser's read happened before the win
+    refunds.get_payment = lambda _pid, _team="default": seen_by_both  # the loser's read happened before the win
     try:
         with pytest.raises(Exception) as lost:
             refunds.create(pid, RefundRequest(amount=6_000), None)
@@ -159,7 +159,7 @@ def test_a_stale_partial_refund_that_still_fits_becomes_the_full_one(merchant: A
     seen_by_both = payments.get_payment(pid)
     refunds.create(pid, RefundRequest(amount=6_000), None)
     real_get = refunds.get_payment
-    refunds.get_payment = lambda _pid: seen_by_both
+    refunds.get_payment = lambda _pid, _team="default": seen_by_both
     try:
         refunds.create(pid, RefundRequest(amount=4_000), None)
     finally:
