@@ -205,19 +205,23 @@ def test_listen_resumes_after_a_restart_without_loss_or_duplicates(
 def test_trigger_produces_each_event(sandbox_factory: Any, flavour: str) -> None:
     sandbox = sandbox_factory()
     with Receiver() as receiver:
-        for event_type in ("payment.completed", "payment.failed"):
+        for event_type in ("payment.completed", "payment.failed", "payment.expired", "payment.refunded"):
             # When `trigger` runs
             done = cli(
                 sandbox, "trigger", event_type, "--flavour", flavour, "--webhook-url", receiver.url(f"/{event_type}")
             )
             assert done.returncode == 0, done.stderr
             made = json.loads(done.stdout)
-            # Then the event exists, and the merchant URL received it
+            # Then the event exists, and the merchant URL received it, signed with the secret
             status, event = sandbox.request("GET", f"/api/events/{made['event_id']}", headers=OPERATOR)
             assert status == 200, event
             assert (event["type"], event["payment_id"]) == (event_type, made["payment_id"])
-            delivery = wait_for(lambda t=event_type: receiver.to(f"/{t}"), timeout=30)[0]
-            assert delivery.headers["webhook-id"] == made["event_id"]
+
+            def arrived(t: str = event_type, event_id: str = made["event_id"]) -> list[Received]:
+                return [r for r in receiver.to(f"/{t}") if r.headers.get("webhook-id") == event_id]
+
+            payload = assert_signed_with_secret(wait_for(arrived, timeout=30)[0])
+            assert (payload["event"], payload["payment_id"]) == (event_type, made["payment_id"])
 
 
 def test_events_list_shows_exactly_the_failing_ones_and_resend_delivers_again(sandbox_factory: Any) -> None:
