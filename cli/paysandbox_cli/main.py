@@ -64,6 +64,11 @@ def parser() -> argparse.ArgumentParser:
     fail = leaf(pay, "fail", "fail a pending payment")
     fail.add_argument("payment_id")
     fail.add_argument("--reason")
+    refund = leaf(pay, "refund", "refund a paid payment (all that remains, or --amount)")
+    refund.add_argument("payment_id")
+    refund.add_argument("--amount", type=int, help="minor units (default: what remains unrefunded)")
+    refund.add_argument("--reason")
+    leaf(pay, "refunds", "a payment's refunds, oldest first").add_argument("payment_id")
 
     events = commands.add_parser("events", help="list, read and resend events")
     ev = events.add_subparsers(dest="action", required=True, metavar="action")
@@ -74,6 +79,20 @@ def parser() -> argparse.ArgumentParser:
     elist.add_argument("--limit", type=int)
     leaf(ev, "get", "one event").add_argument("event_id")
     leaf(ev, "resend", "deliver an event again (a new attempt chain)").add_argument("event_id")
+
+    teams = commands.add_parser("teams", help="create teams and roll their keys and secrets (admin token)")
+    tm = teams.add_subparsers(dest="action", required=True, metavar="action")
+    tcreate = leaf(tm, "create", "create a team: prints its key (shown only once) and webhook secret")
+    tcreate.add_argument("team_id", help="[a-z0-9][a-z0-9-]{0,31}")
+    tcreate.add_argument("--name")
+    leaf(tm, "list", "the stack's teams")
+    for action, text, default in (
+        ("roll-key", "a new team key; the old one works --overlap-seconds more", "0"),
+        ("roll-secret", "a new webhook secret; both sign during --overlap-seconds", "86400"),
+    ):
+        roll = leaf(tm, action, text)
+        roll.add_argument("team_id")
+        roll.add_argument("--overlap-seconds", type=int, help=f"default {default}, at most 604800")
     return top
 
 
@@ -107,14 +126,32 @@ def run(args: argparse.Namespace) -> Any:
             return client.call("GET", "/api/v2/pending-payments", query={"status": args.status, "limit": args.limit})
         if args.action == "confirm":
             return client.call("POST", "/api/v2/confirm-payment", {"payment_id": args.payment_id})
+        if args.action == "refund":
+            body = {k: v for k, v in (("amount", args.amount), ("reason", args.reason)) if v is not None}
+            return client.call("POST", f"/api/payments/{quote(args.payment_id)}/refunds", body)
+        if args.action == "refunds":
+            return client.call("GET", f"/api/payments/{quote(args.payment_id)}/refunds")
         body = {"payment_id": args.payment_id, **({"reason": args.reason} if args.reason else {})}
         return client.call("POST", "/api/v2/fail-payment", body)
+    if args.command == "teams":
+        return _teams(client, args)
     if args.action == "list":
         query = {"type": args.type, "payment_id": args.payment_id, "delivery": args.delivery, "limit": args.limit}
         return client.call("GET", "/api/events", query=query)
     if args.action == "get":
         return client.call("GET", f"/api/events/{quote(args.event_id)}")
     return client.call("POST", f"/api/events/{quote(args.event_id)}/redeliver")
+
+
+def _teams(client: Client, args: argparse.Namespace) -> Any:
+    if args.action == "create":
+        body = {"team_id": args.team_id, **({"name": args.name} if args.name else {})}
+        return client.call("POST", "/api/teams", body)
+    if args.action == "list":
+        return client.call("GET", "/api/teams")
+    what = "keys/roll" if args.action == "roll-key" else "webhook-secret/roll"
+    body = {} if args.overlap_seconds is None else {"overlap_seconds": args.overlap_seconds}
+    return client.call("POST", f"/api/teams/{quote(args.team_id)}/{what}", body)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from paysandbox_cli.client import Client
 # A public URL that answers: the event is recorded (and forwarded by `listen`) whatever the
 # merchant endpoint does; pass --webhook-url to have the sandbox deliver it somewhere real.
 DEFAULT_WEBHOOK_URL = "https://example.com/paysandbox-trigger"
-TRIGGERS = ("payment.completed", "payment.failed")
+TRIGGERS = ("payment.completed", "payment.failed", "payment.expired", "payment.refunded")
 EVENT_WAIT = 15.0
 
 
@@ -36,9 +36,13 @@ def create(client: Client, flavour: str, amount: int, webhook_url: str, ident: s
 
 def trigger(client: Client, event_type: str, flavour: str, webhook_url: str | None) -> dict[str, str]:
     payment_id = create(client, flavour, 1000, webhook_url or DEFAULT_WEBHOOK_URL)["payment_id"]
-    if event_type == "payment.completed":
+    if event_type in ("payment.completed", "payment.refunded"):
         client.call("POST", "/api/v2/confirm-payment", {"payment_id": payment_id})
-    else:
+    if event_type == "payment.refunded":  # the whole amount: the payment ends `refunded`
+        client.call("POST", f"/api/payments/{payment_id}/refunds", {"reason": "paysandbox trigger"})
+    elif event_type == "payment.expired":  # the test helper, rather than waiting out the expiry
+        client.call("POST", f"/api/test-helpers/payments/{payment_id}/expire")
+    elif event_type == "payment.failed":
         client.call("POST", "/api/v2/fail-payment", {"payment_id": payment_id, "reason": "paysandbox trigger"})
     return {"payment_id": payment_id, "event_id": _wait_for_event(client, payment_id, event_type)}
 

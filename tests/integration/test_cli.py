@@ -205,19 +205,23 @@ def test_listen_resumes_after_a_restart_without_loss_or_duplicates(
 def test_trigger_produces_each_event(sandbox_factory: Any, flavour: str) -> None:
     sandbox = sandbox_factory()
     with Receiver() as receiver:
-        for event_type in ("payment.completed", "payment.failed"):
+        for event_type in ("payment.completed", "payment.failed", "payment.expired", "payment.refunded"):
             # When `trigger` runs
             done = cli(
                 sandbox, "trigger", event_type, "--flavour", flavour, "--webhook-url", receiver.url(f"/{event_type}")
             )
             assert done.returncode == 0, done.stderr
             made = json.loads(done.stdout)
-            # Then the event exists, and the merchant URL received it
+            # Then the event exists, and the merchant URL received it, signed with the secret
             status, event = sandbox.request("GET", f"/api/events/{made['event_id']}", headers=OPERATOR)
             assert status == 200, event
             assert (event["type"], event["payment_id"]) == (event_type, made["payment_id"])
-            delivery = wait_for(lambda t=event_type: receiver.to(f"/{t}"), timeout=30)[0]
-            assert delivery.headers["webhook-id"] == made["event_id"]
+
+            def arrived(t: str = event_type, event_id: str = made["event_id"]) -> list[Received]:
+                return [r for r in receiver.to(f"/{t}") if r.headers.get("webhook-id") == event_id]
+
+            payload = assert_signed_with_secret(wait_for(arrived, timeout=30)[0])
+            assert (payload["event"], payload["payment_id"]) == (event_type, made["payment_id"])
 
 
 def test_events_list_shows_exactly_the_failing_ones_and_resend_delivers_again(sandbox_factory: Any) -> None:
@@ -260,6 +264,98 @@ def test_events_list_shows_exactly_the_failing_ones_and_resend_delivers_again(sa
         assert shown["delivery"] == {"status": "delivered", "attempts": 2, "last_response_status": 200}
 
 
+def ok(done: subprocess.CompletedProcess[str]) -> Any:
+    """The command's printed JSON, once it exited 0."""
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_payments_refund_partly_then_the_rest_then_refuses(sandbox_factory: Any) -> None:
+    sandbox = sandbox_factory()
+    with Receiver() as receiver:
+        payment_id = create(sandbox, "invoice", "refund-cli", receiver.url("/merchant"))
+        settle(sandbox, payment_id, "confirm")
+        # When the developer refunds part, then the rest
+        part = ok(cli(sandbox, "payments", "refund", payment_id, "--amount", "400", "--reason", "damaged"))
+        rest = ok(cli(sandbox, "payments", "refund", payment_id))
+        # Then two refunds succeeded, the second for what remained, and the payment is refunded
+        assert (part["status"], part["amount"], part["reason"]) == ("succeeded", 400, "damaged")
+        amount = ok(cli(sandbox, "payments", "get", payment_id))["amount"]
+        assert (rest["status"], rest["amount"], rest["payment_id"]) == ("succeeded", amount - 400, payment_id)
+        listed = ok(cli(sandbox, "payments", "refunds", payment_id))["refunds"]
+        assert [r["refund_id"] for r in listed] == [part["refund_id"], rest["refund_id"]]
+        assert ok(cli(sandbox, "payments", "get", payment_id))["status"] == "refunded"
+        # And a third is refused with the API's message, and nothing changes
+        again = cli(sandbox, "payments", "refund", payment_id, "--amount", "1")
+        assert again.returncode == 1
+        assert "payment_not_refundable" in again.stderr
+        assert len(ok(cli(sandbox, "payments", "refunds", payment_id))["refunds"]) == 2
+
+
+def test_teams_keys_work_and_each_teams_listener_sees_only_its_events(
+    sandbox_factory: Any, listening: Callable[..., Listening]
+) -> None:
+    sandbox = sandbox_factory()
+    # Given two teams created with the admin token
+    made = {t: ok(cli(sandbox, "teams", "create", t, "--name", f"Team {t}")) for t in ("shop", "billing")}
+    assert all(made[t]["api_key"].startswith(f"psk_{t}_") for t in made)
+    listed = ok(cli(sandbox, "teams", "list"))["teams"]
+    assert {t["team_id"] for t in listed} >= {"shop", "billing"}
+    assert all("api_key" not in t for t in listed)
+    with Receiver() as receiver:
+        # and a listener per team, each with its team's key
+        for team in made:
+            listening(sandbox, receiver.url(f"/local-{team}"), "--key", made[team]["api_key"])
+
+        def pay(team: str, ident: str) -> str:  # with the team's printed key, through the CLI
+            key = made[team]["api_key"]
+            created = ok(
+                cli(
+                    sandbox,
+                    "payments",
+                    "create",
+                    "--webhook-url",
+                    receiver.url("/merchant"),
+                    "--id",
+                    ident,
+                    "--key",
+                    key,
+                )
+            )
+            ok(cli(sandbox, "payments", "confirm", created["payment_id"], "--key", key))
+            return str(created["payment_id"])
+
+        # When shop pays, then billing, then shop again (and the default team too)
+        shop_1, billing_1 = pay("shop", "t-1"), pay("billing", "t-1")
+        settle(sandbox, create(sandbox, "v2", "default-1", receiver.url("/merchant")), "confirm")
+        shop_2 = pay("shop", "t-2")
+        # Then each listener forwards its own team's events, in order, signed with its secret
+        wait_for(lambda: len(receiver.to("/local-shop")) == 2, timeout=30)
+        wait_for(lambda: len(receiver.to("/local-billing")) == 1, timeout=30)
+        seen = {}
+        for team in made:
+            seen[team] = []
+            for request in receiver.to(f"/local-{team}"):
+                Webhook(made[team]["whsec"]).verify(request.body, {k.lower(): v for k, v in request.headers.items()})
+                seen[team].append(json.loads(request.body)["payment_id"])
+        # (billing's listener would have forwarded shop's earlier event before its own)
+        assert seen == {"shop": [shop_1, shop_2], "billing": [billing_1]}
+        # And another team's payment is not found with a team's key
+        foreign = cli(sandbox, "payments", "get", shop_1, "--key", made["billing"]["api_key"])
+        assert foreign.returncode == 1
+    # And rolling gives a new key that works, and a new webhook secret
+    rolled = ok(cli(sandbox, "teams", "roll-key", "shop"))
+    assert rolled["api_key"].startswith("psk_shop_") and rolled["api_key"] != made["shop"]["api_key"]
+    assert ok(cli(sandbox, "payments", "get", shop_1, "--key", rolled["api_key"]))["payment_id"] == shop_1
+    secret = ok(cli(sandbox, "teams", "roll-secret", "shop", "--overlap-seconds", "0"))
+    assert secret["whsec"].startswith("whsec_") and secret["whsec"] != made["shop"]["whsec"]
+    shown = cli(sandbox, "listen", "--print-secret", "--key", rolled["api_key"])
+    assert shown.stdout.strip() == secret["whsec"]
+    refused = cli(sandbox, "teams", "create", "shop")
+    assert refused.returncode == 1
+    assert "team_exists" in refused.stderr
+
+
 def test_errors_exit_non_zero_with_the_apis_message(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory()
     missing = cli(sandbox, "events", "get", "evt_nope")
@@ -281,9 +377,11 @@ def test_every_command_has_help(sandbox_factory: Any) -> None:
         ["listen"],
         ["trigger"],
         ["payments"],
-        *[["payments", a] for a in ("create", "get", "list", "confirm", "fail")],
+        *[["payments", a] for a in ("create", "get", "list", "confirm", "fail", "refund", "refunds")],
         ["events"],
         *[["events", a] for a in ("list", "get", "resend")],
+        ["teams"],
+        *[["teams", a] for a in ("create", "list", "roll-key", "roll-secret")],
     ]
     for command in commands:
         shown = cli(sandbox, *command, "--help")
