@@ -97,18 +97,18 @@ def list_payments() -> Response[str]:
 
 @app.get("/api/payments/<payment_id>/webhooks", middlewares=[_operator_only])
 def webhook_log(payment_id: str) -> Response[str]:
-    from paysandbox import deliveries  # webhook machinery: only these two routes need it
+    from paysandbox import delivery_views  # webhook machinery: only these two routes need it
 
     return json_response(
-        200, {"deliveries": deliveries.delivery_log(path_param(app, "payment_id", payment_id), _team())}
+        200, {"deliveries": delivery_views.delivery_log(path_param(app, "payment_id", payment_id), _team())}
     )
 
 
 @app.post("/api/payments/<payment_id>/webhooks/redeliver", middlewares=[_operator_only])
 def redeliver_webhook(payment_id: str) -> Response[str]:
-    from paysandbox import deliveries
+    from paysandbox import delivery_views
 
-    return json_response(202, deliveries.redeliver(path_param(app, "payment_id", payment_id), _team()))
+    return json_response(202, delivery_views.redeliver(path_param(app, "payment_id", payment_id), _team()))
 
 
 @app.post("/api/payments/<payment_id>/refunds", middlewares=[_operator_only])
