@@ -196,7 +196,7 @@ def console() -> Response[str]:
     """The console shell: no data and no secret in it; its script calls the operator API."""
     global _console_template
     if _console_template is None:  # read on first use: most invocations never serve the page
-        from paysandbox.checkout import MINOR_UNIT_EXPONENTS  # the checkout's table: one source
+        from paysandbox.payment_display import MINOR_UNIT_EXPONENTS  # the checkout's table: one source
 
         _console_template = CONSOLE_PAGE.read_text(encoding="utf-8").replace(
             "{{minor_units}}", json.dumps(MINOR_UNIT_EXPONENTS, sort_keys=True)
