@@ -31,9 +31,9 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paysandbox import cards, checkout, checkout_code, checkout_links, clock, otp_mail
+from paysandbox.api_http import base_url, content_type, path_param, raw_body, routable
 from paysandbox.checkout import Checkout, FormInvalid, Page
 from paysandbox.errors import BadRequest, NotFound, PaySandboxError
-from paysandbox.http import base_url, content_type, path_param, raw_body, routable
 from paysandbox.payment_display import format_amount, reference_of
 from paysandbox.settings import get_settings
 from paysandbox.states import Status

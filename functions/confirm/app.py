@@ -18,10 +18,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paysandbox import listing, payments, scope, tenancy
+from paysandbox.api_http import install_error_handlers, json_object, json_response, parse_body, path_param, routable
 from paysandbox.errors import NotFound, Unauthorized, ValidationFailed
-from paysandbox.http import install_error_handlers, json_object, json_response, parse_body, path_param, routable
 from paysandbox.models import FailRequest, PaymentRef, RefundRequest, payment_view, v2_confirmed, v2_failed
-from paysandbox.secrets import webhook_secret
+from paysandbox.secret_store import webhook_secret
 from paysandbox.states import group_from_query
 
 logger = Logger()

@@ -12,7 +12,7 @@ from typing import Any
 
 from paysandbox import clock, refund_events, scope, signatures
 from paysandbox.repository import from_item
-from paysandbox.secrets import webhook_secret
+from paysandbox.secret_store import webhook_secret
 from paysandbox.states import OPERATOR_DECLINE, TERMINAL, V2_NAMES, Status
 
 EVENT_TYPES = {
