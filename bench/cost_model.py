@@ -69,7 +69,7 @@ PRICES = {
 # START / END / REPORT lines Lambda writes for every invocation (about 350 bytes together).
 LAMBDA_PLATFORM_LOG_BYTES = 350
 SECONDS_PER_MONTH = 30 * 86400
-SECRET_CACHE_SECONDS = 300  # paysandbox.secrets.SECRET_CACHE_SECONDS
+SECRET_CACHE_SECONDS = 300  # paysandbox.secret_store.SECRET_CACHE_SECONDS
 # Lambda gives a function one full vCPU at 1,769 MB and proportionally less below: durations
 # measured on a full core here stretch by up to this factor at smaller sizes (CPU-bound code).
 FULL_VCPU_MB = 1769

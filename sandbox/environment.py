@@ -47,7 +47,7 @@ def secret_variables(
     """Secret logical id -> the environment variable that carries its value locally.
 
     A handler variable ``X_ARN: !Ref SomeSecret`` means the secret is read from ``X`` when
-    set (``paysandbox.secrets``), so ``SomeSecret``'s local value lives in ``X``.
+    set (``paysandbox.secret_store``), so ``SomeSecret``'s local value lives in ``X``.
     """
     secret_ids = {
         name for name, res in (template.get("Resources") or {}).items() if res["Type"] == "AWS::SecretsManager::Secret"

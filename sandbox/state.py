@@ -184,9 +184,9 @@ class StateStore:
         """Final payments without the first attempt of their event: write the transition again."""
         if "Payments" not in saved:
             return 0
-        from paysandbox.deliveries import event_id_for  # the layer is importable once handlers are loaded
         from paysandbox.repository.deliveries import attempt_sk
         from paysandbox.states import Status, sources_of
+        from paysandbox.webhook_events import event_id_for  # the layer is importable once handlers are loaded
 
         claimed = {(i["payment_id"]["S"], i["sk"]["S"]) for i in saved.get("WebhookLogs", [])}
         table = self._tables()["Payments"]

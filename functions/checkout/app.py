@@ -23,18 +23,20 @@ from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from string import Template
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paysandbox import cards, checkout, checkout_links, clock
+from paysandbox import cards, checkout, checkout_code, checkout_links, clock, otp_mail
+from paysandbox.api_http import base_url, content_type, path_param, raw_body, routable
 from paysandbox.checkout import Checkout, FormInvalid, Page
 from paysandbox.errors import BadRequest, NotFound, PaySandboxError
-from paysandbox.http import base_url, content_type, path_param, raw_body, routable
+from paysandbox.payment_display import format_amount, reference_of
 from paysandbox.settings import get_settings
+from paysandbox.states import Status
 
 logger = Logger()
 app = APIGatewayRestResolver()
@@ -82,13 +84,13 @@ def confirm_code(payment_id: str) -> Response[str]:
     payment_id = _payment_key(payment_id)
     form = _form()
     if form.get("action") == "resend":
-        resent = checkout.resend_otp(payment_id, form.get("csrf_token"))
+        resent = checkout_code.resend_otp(payment_id, form.get("csrf_token"))
         cookie = None
         if resent.code is not None and get_settings().sandbox_show_otp:
             cookie = _otp_cookie(resent.checkout, resent.code)
         return _see_other(payment_id, cookie)
     try:
-        after = checkout.submit_otp(payment_id, form.get("otp", ""), form.get("csrf_token"))
+        after = checkout_code.submit_otp(payment_id, form.get("otp", ""), form.get("csrf_token"))
     except FormInvalid as invalid:
         current = checkout.load(payment_id)  # read only now: the code is checked before the payment
         if current.page is not Page.OTP:
@@ -231,13 +233,13 @@ AMOUNT_LABELS = {
 
 def _summary(current: Checkout) -> str:
     payment = current.payment
-    amount_text = checkout.format_amount(payment.amount, payment.currency)
+    amount_text = format_amount(payment.amount, payment.currency)
     number, _, currency = amount_text.rpartition(" ")
     return TEMPLATES["summary"].substitute(
         label=AMOUNT_LABELS.get(current.page, "Amount"),
         amount=_e(number),
         currency=_e(currency),
-        reference=_e(checkout.reference_of(payment)),
+        reference=_e(reference_of(payment)),
     )
 
 
@@ -286,7 +288,7 @@ def _card_page(
     rows += '\n<tr><td class="num">any other valid number</td><td>Declined (insufficient_funds)</td></tr>'
     # Like Stripe Checkout's cancel_url: back to the merchant, the payment unchanged (still
     # pending, payable from this link until it expires); the URL says status=pending.
-    url = checkout.return_url(current)
+    url = return_url(current)
     cancel = f'<p class="cancel"><a href="{_e(url)}">Cancel and return to merchant</a></p>' if url else ""
     content = TEMPLATES["card"].substitute(
         alert=_alert(errors),
@@ -294,7 +296,7 @@ def _card_page(
         csrf_token=_e(checkout.csrf_token(payment.payment_id, checkout.CARD_FORM)),
         email=_e(kept.get("email", "")),
         expiry=_e(kept.get("expiry", "")),
-        amount_text=_e(checkout.format_amount(payment.amount, payment.currency)),
+        amount_text=_e(format_amount(payment.amount, payment.currency)),
         test_cards=rows,
         cancel_link=cancel,
         test_card_numbers=",".join(card.number for card in cards.CATALOGUE),
@@ -312,8 +314,8 @@ def _otp_page(current: Checkout, errors: dict[str, str] | None = None, status: i
         left = current.attempts_left
         errors["otp"] = f"That code is not correct. {left} attempt{'s' if left != 1 else ''} left."
     attrs, error = _field("otp", errors)
-    if checkout.code_was_emailed(payment):
-        sent_note = f"We e-mailed a 6-digit code to {_e(checkout.masked_email(payment.customer_email or ''))}."
+    if otp_mail.code_was_emailed(payment):
+        sent_note = f"We e-mailed a 6-digit code to {_e(masked_email(payment.customer_email or ''))}."
     else:
         sent_note = "Enter the 6-digit one-time code for this payment."
     sandbox_code = ""
@@ -348,8 +350,8 @@ def _resent_note(current: Checkout, code_shown: bool) -> str:
     if not current.otp_resends:
         return ""
     payment = current.payment
-    if checkout.code_was_emailed(payment):
-        note = f"We sent a new code to {checkout.masked_email(payment.customer_email or '')}."
+    if otp_mail.code_was_emailed(payment):
+        note = f"We sent a new code to {masked_email(payment.customer_email or '')}."
     elif code_shown:
         note = "Here is your new code."
     else:
@@ -382,7 +384,7 @@ def _result_page(current: Checkout) -> Response[str]:
         message = "This payment link has expired. Return to the merchant to start again."
     else:
         message = "This payment has been refunded."
-    url = checkout.return_url(current)
+    url = return_url(current)
     if url:
         return_link = f'<a class="button" href="{_e(url)}">Return to merchant</a>'
     else:
@@ -396,3 +398,22 @@ def _result_page(current: Checkout) -> Response[str]:
 def _message(status: int, heading: str, message: str, link: str = "") -> Response[str]:
     content = TEMPLATES["message"].substitute(heading=_e(heading), message=_e(message), link=link)
     return _html(status, heading, content)
+
+
+def return_url(checkout: Checkout) -> str | None:
+    """The merchant's redirect_url with ``payment_id`` and ``status`` added (invoices only;
+    v2 payments have no redirect URL). A payment past its expiry already says ``expired``."""
+    payment = checkout.payment
+    if not payment.redirect_url:
+        return None
+    status = Status.EXPIRED.value if checkout.page is Page.EXPIRED else payment.status.value
+    parts = urlsplit(payment.redirect_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("payment_id", "status")]
+    query += [("payment_id", payment.payment_id), ("status", status)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def masked_email(email: str) -> str:
+    """An address as the page may show it: a***@example.com."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"

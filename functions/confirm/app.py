@@ -18,10 +18,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paysandbox import listing, payments, scope, tenancy
+from paysandbox.api_http import install_error_handlers, json_object, json_response, parse_body, path_param, routable
 from paysandbox.errors import NotFound, Unauthorized, ValidationFailed
-from paysandbox.http import install_error_handlers, json_object, json_response, parse_body, path_param, routable
 from paysandbox.models import FailRequest, PaymentRef, RefundRequest, payment_view, v2_confirmed, v2_failed
-from paysandbox.secrets import webhook_secret
+from paysandbox.secret_store import webhook_secret
 from paysandbox.states import group_from_query
 
 logger = Logger()
@@ -97,18 +97,18 @@ def list_payments() -> Response[str]:
 
 @app.get("/api/payments/<payment_id>/webhooks", middlewares=[_operator_only])
 def webhook_log(payment_id: str) -> Response[str]:
-    from paysandbox import deliveries  # webhook machinery: only these two routes need it
+    from paysandbox import delivery_views  # webhook machinery: only these two routes need it
 
     return json_response(
-        200, {"deliveries": deliveries.delivery_log(path_param(app, "payment_id", payment_id), _team())}
+        200, {"deliveries": delivery_views.delivery_log(path_param(app, "payment_id", payment_id), _team())}
     )
 
 
 @app.post("/api/payments/<payment_id>/webhooks/redeliver", middlewares=[_operator_only])
 def redeliver_webhook(payment_id: str) -> Response[str]:
-    from paysandbox import deliveries
+    from paysandbox import delivery_views
 
-    return json_response(202, deliveries.redeliver(path_param(app, "payment_id", payment_id), _team()))
+    return json_response(202, delivery_views.redeliver(path_param(app, "payment_id", payment_id), _team()))
 
 
 @app.post("/api/payments/<payment_id>/refunds", middlewares=[_operator_only])
@@ -196,7 +196,7 @@ def console() -> Response[str]:
     """The console shell: no data and no secret in it; its script calls the operator API."""
     global _console_template
     if _console_template is None:  # read on first use: most invocations never serve the page
-        from paysandbox.checkout import MINOR_UNIT_EXPONENTS  # the checkout's table: one source
+        from paysandbox.payment_display import MINOR_UNIT_EXPONENTS  # the checkout's table: one source
 
         _console_template = CONSOLE_PAGE.read_text(encoding="utf-8").replace(
             "{{minor_units}}", json.dumps(MINOR_UNIT_EXPONENTS, sort_keys=True)

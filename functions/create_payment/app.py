@@ -17,11 +17,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paysandbox import payments, signatures, simulate, tenancy
+from paysandbox.api_http import base_url, install_error_handlers, json_response, parse_body, path_param, routable
 from paysandbox.errors import BadRequest, Unauthorized
-from paysandbox.http import base_url, install_error_handlers, json_response, parse_body, path_param, routable
 from paysandbox.models import InvoiceCreate, V2Create, invoice_created, payment_view, service_health, v2_created
 from paysandbox.scope import DEFAULT_TEAM
-from paysandbox.secrets import webhook_secret
+from paysandbox.secret_store import webhook_secret
 
 logger = Logger()
 metrics = Metrics()

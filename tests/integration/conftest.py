@@ -186,7 +186,7 @@ class Pipeline:
 @pytest.fixture
 def pipeline(aws: None, settings_env: pytest.MonkeyPatch) -> Iterator[Pipeline]:
     from paysandbox import clock as clock_module
-    from paysandbox import deliveries
+    from paysandbox import retry_queue
 
     queues = create_queues(boto3.client("sqs"))
     settings_env.setenv("WEBHOOK_RETRY_QUEUE_URL", queues["WebhookRetryQueue"]["url"])
@@ -195,7 +195,7 @@ def pipeline(aws: None, settings_env: pytest.MonkeyPatch) -> Iterator[Pipeline]:
     settings_env.setattr(clock_module, "now_epoch", clock.now)
 
     sent: list[dict[str, Any]] = []
-    client = deliveries._sqs()
+    client = retry_queue.sqs_client()
     real_send = client.send_message
 
     def send_without_waiting(**kwargs: Any) -> Any:

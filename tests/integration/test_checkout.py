@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from paysandbox import cards, checkout, expiry, otp, payments
+from paysandbox import cards, checkout, expiry, otp, payment_display, payments
 from paysandbox.cards import Outcome
 from paysandbox.repository import payments as store
 from paysandbox.settings import get_settings
@@ -541,10 +541,10 @@ def test_ses_failure_still_leaves_the_code_step_usable(merchant: Api, settings_e
 
 
 def test_amount_formatting_follows_the_currency_minor_unit() -> None:
-    assert checkout.format_amount(12_500, "UAH") == "125.00 UAH"
-    assert checkout.format_amount(5, "EUR") == "0.05 EUR"
-    assert checkout.format_amount(1500, "JPY") == "1,500 JPY"
-    assert checkout.format_amount(1234, "KWD") == "1.234 KWD"
+    assert payment_display.format_amount(12_500, "UAH") == "125.00 UAH"
+    assert payment_display.format_amount(5, "EUR") == "0.05 EUR"
+    assert payment_display.format_amount(1500, "JPY") == "1,500 JPY"
+    assert payment_display.format_amount(1234, "KWD") == "1.234 KWD"
 
 
 def test_an_unexpected_failure_is_a_500_page_that_logs_no_card_data(

@@ -15,7 +15,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from paysandbox import checkout, otp
+from paysandbox import checkout, checkout_code, otp
 from paysandbox.repository import payments as store
 from tests.support import Api, invoice_body
 
@@ -74,7 +74,7 @@ def test_without_a_customer_email_from_the_merchant_nothing_is_sent(merchant: Ap
     result = _pay_with_4444(payment_id, email=VICTIM)
     assert result.code  # still shown on the page while SANDBOX_SHOW_OTP is on
     token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
-    checkout.resend_otp(payment_id, token)
+    checkout_code.resend_otp(payment_id, token)
     assert _sent(ses) == 0
     item = store.get(payment_id)
     assert item is not None and "customer_email" not in item
@@ -86,7 +86,7 @@ def test_sends_per_payment_are_capped_and_counted(merchant: Api, ses: Any) -> No
     token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
     codes = set()
     for _ in range(otp.MAX_RESENDS):
-        resent = checkout.resend_otp(payment_id, token)
+        resent = checkout_code.resend_otp(payment_id, token)
         assert resent.code  # a new code each time, shown on the page
         codes.add(resent.code)
     assert _sent(ses) == otp.MAX_EMAILS == 3
@@ -107,10 +107,10 @@ def test_without_the_code_on_the_page_no_new_code_is_made_once_no_e_mail_can_car
     _pay_with_4444(payment_id, email="")
     token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
     for _ in range(otp.MAX_EMAILS - 1):
-        assert checkout.resend_otp(payment_id, token).code
+        assert checkout_code.resend_otp(payment_id, token).code
     mailed_hash = (store.get(payment_id) or {})["otp_hash"]
     assert not checkout.load(payment_id).can_resend  # the page shows no "Send a new code"
-    assert checkout.resend_otp(payment_id, token).code is None
+    assert checkout_code.resend_otp(payment_id, token).code is None
     item = store.get(payment_id)
     assert item is not None
     assert (item["otp_hash"], item["otp_emails"]) == (mailed_hash, otp.MAX_EMAILS)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from paysandbox import checkout, repository
+from paysandbox import checkout, checkout_code, repository
 from paysandbox.repository import payments as store
 from tests.support import Api, invoice_body, terminal_transitions
 
@@ -117,7 +117,7 @@ def test_forty_guesses_in_flight_compare_at_most_three_codes(
     guesses[right_guess] = code
     token = checkout.csrf_token(payment_id, checkout.OTP_FORM)
 
-    answers = rounds.run([lambda guess=guess: checkout.submit_otp(payment_id, guess, token) for guess in guesses])
+    answers = rounds.run([lambda guess=guess: checkout_code.submit_otp(payment_id, guess, token) for guess in guesses])
 
     assert not [a for a in answers if isinstance(a, Exception)], answers
     item = store.get(payment_id)

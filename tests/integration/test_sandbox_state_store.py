@@ -80,8 +80,8 @@ def test_a_final_transition_the_sender_never_saw_is_written_again_so_its_webhook
     emulator: SimpleNamespace,  # noqa: F811
     stack: Stack,  # noqa: F811
 ) -> None:
-    from paysandbox.deliveries import event_id_for
     from paysandbox.repository.deliveries import attempt_sk
+    from paysandbox.webhook_events import event_id_for
 
     sent_sk = attempt_sk(event_id_for("inv_sent", "paid"), 0, 1)
     state = {
@@ -110,8 +110,8 @@ def test_a_refund_the_sender_saw_is_not_sent_again_and_one_it_missed_is_sent_as_
     emulator: SimpleNamespace,  # noqa: F811
     stack: Stack,  # noqa: F811
 ) -> None:
-    from paysandbox.deliveries import event_id_for
     from paysandbox.repository.deliveries import attempt_sk
+    from paysandbox.webhook_events import event_id_for
 
     def refunded(payment_id: str, refund_id: str) -> dict[str, Any]:
         item = {**_payment(payment_id, "paid"), "status": {"S": "refunded"}, "status_group": {"S": "refunded"}}

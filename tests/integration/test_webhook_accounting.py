@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from harness.receiver import Receiver, Reply
-from paysandbox import deliveries, expiry, payments
+from paysandbox import expiry, payments, webhook_events
 from paysandbox.states import Status
 from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, invoice_body, v2_body
@@ -53,22 +53,22 @@ def test_every_event_ends_delivered_or_dead_lettered_exactly_once(
         action = rng.choice(["confirm", "confirm", "fail", "leave"])
         if action == "confirm":
             assert operator.call("POST", "/api/v2/confirm-payment", {"payment_id": pid}, headers=OPERATOR)[0] == 200
-            expected.add(deliveries.event_id_for(pid, "paid"))
+            expected.add(webhook_events.event_id_for(pid, "paid"))
             paid.append(pid)
         elif action == "fail":
             assert operator.call("POST", "/api/v2/fail-payment", {"payment_id": pid}, headers=OPERATOR)[0] == 200
-            expected.add(deliveries.event_id_for(pid, "failed"))
+            expected.add(webhook_events.event_id_for(pid, "failed"))
     pipeline.clock.advance_to(pipeline.clock.now() + 901)
     run = expiry.expire_due(lambda: True)
     for pid in created:
         if payments.get_payment(pid).status is Status.EXPIRED:
-            expected.add(deliveries.event_id_for(pid, "expired"))
-    assert run.expired == sum(1 for e in expected if e in {deliveries.event_id_for(p, "expired") for p in created})
+            expected.add(webhook_events.event_id_for(pid, "expired"))
+    assert run.expired == sum(1 for e in expected if e in {webhook_events.event_id_for(p, "expired") for p in created})
 
     pipeline.run(duplicate=True)
     for pid in paid[::3]:  # some paid payments are refunded later: one more event each
         payments.transition(pid, Status.REFUNDED)
-        expected.add(deliveries.event_id_for(pid, "refunded"))
+        expected.add(webhook_events.event_id_for(pid, "refunded"))
     pipeline.run(duplicate=True)
 
     # ---- what the receiver saw, verified like a merchant would
@@ -96,7 +96,7 @@ def test_every_event_ends_delivered_or_dead_lettered_exactly_once(
         payment = payments.get_payment(pid)
         if payment.status not in (Status.PAID, Status.FAILED, Status.EXPIRED, Status.REFUNDED):
             continue
-        answers = sent[deliveries.event_id_for(pid, payment.status.value)]
+        answers = sent[webhook_events.event_id_for(pid, payment.status.value)]
         if 200 in answers:
             assert payment.webhook_status == "delivered"
         elif answers[-1] == 410:

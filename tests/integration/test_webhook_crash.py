@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.receiver import Receiver
-from paysandbox import deliveries, payments
+from paysandbox import delivery_views, payments
 from paysandbox.repository import deliveries as store
 from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, v2_body
@@ -38,7 +38,7 @@ def test_crash_after_send_is_recovered_after_the_lease(
     assert len(receiver.requests) == 2  # at least once: the merchant dedupes on webhook-id
     first, second = (assert_signed(r) for r in receiver.requests)
     assert first["event_id"] == second["event_id"]
-    log = deliveries.delivery_log("pay_tx-1001")
+    log = delivery_views.delivery_log("pay_tx-1001")
     assert [(e["attempt_number"], e["outcome"]) for e in log] == [(1, "delivered")]
     view = payments.get_payment("pay_tx-1001")
     # The crash came after the payment write (it precedes the result write), so the POST
@@ -64,13 +64,14 @@ def test_crash_before_any_bookkeeping_is_recovered_after_the_lease(
             pipeline.invoke(batch)
     assert len(receiver.requests) == 1
     assert payments.get_payment("pay_tx-1001").webhook_status == "pending"
-    (entry,) = deliveries.delivery_log("pay_tx-1001")
+    (entry,) = delivery_views.delivery_log("pay_tx-1001")
     assert entry["outcome"] == "sending"  # claimed, result unknown
 
     assert pipeline.invoke(batch) == {"batchItemFailures": []}  # Lambda retries: still leased
     assert len(receiver.requests) == 1
     pipeline.run()  # the deferred job retakes the claim after the lease
     assert len(receiver.requests) == 2
-    assert [(e["attempt_number"], e["outcome"]) for e in deliveries.delivery_log("pay_tx-1001")] == [(1, "delivered")]
+    log = delivery_views.delivery_log("pay_tx-1001")
+    assert [(e["attempt_number"], e["outcome"]) for e in log] == [(1, "delivered")]
     view = payments.get_payment("pay_tx-1001")
     assert view.webhook_status == "delivered" and view.webhook_attempts == 1  # the crashed one was never counted

@@ -9,7 +9,7 @@ from __future__ import annotations
 import boto3
 
 from harness.receiver import Receiver
-from paysandbox import deliveries, expiry, payments
+from paysandbox import expiry, payments, webhook_events
 from paysandbox.states import Status
 from sandbox.event_filter import matches_any
 from sandbox.lambda_events import stream_records_to_event
@@ -56,7 +56,7 @@ def test_only_terminal_transitions_pass_the_filter(pipeline: Pipeline, receiver:
     assert ("MODIFY", "paid", "paid") in kinds  # webhook_status bookkeeping only
     # The code's own guard agrees with the template's filter on every record.
     for record in event["Records"]:
-        assert deliveries.is_terminal_transition(record) == matches_any(pipeline.filters, record)
+        assert webhook_events.is_terminal_transition(record) == matches_any(pipeline.filters, record)
 
 
 def test_unfiltered_records_still_send_nothing_extra(pipeline: Pipeline, receiver: Receiver, merchant, operator):

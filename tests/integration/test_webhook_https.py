@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from harness.receiver import Receiver
-from paysandbox import deliveries, payments, targets
+from paysandbox import payments, targets, webhook_transport
 from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, v2_body
 
@@ -67,7 +67,7 @@ def test_https_delivery_uses_sni_and_verifies_the_name(pipeline: Pipeline, tls_r
 
 def test_https_certificate_for_another_name_is_a_failed_attempt(tls_receiver: Receiver, settings_env):
     port = tls_receiver.server.server_address[1]
-    response = deliveries.send(f"https://other.merchant.test:{port}/hook", b"{}", {}, 2)
+    response = webhook_transport.send(f"https://other.merchant.test:{port}/hook", b"{}", {}, 2)
     assert response.status is None and response.error
     assert "SSLCertVerificationError" in response.error and "other.merchant.test" in response.error
     assert tls_receiver.requests == []

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from harness.receiver import Receiver, Reply
-from paysandbox import deliveries, payments
+from paysandbox import delivery_views, payments, webhook_events
 from paysandbox.repository import deliveries as store
 from paysandbox.states import Status
 from tests.integration.conftest import Pipeline, assert_signed
@@ -76,7 +76,7 @@ def test_a_failed_payment_write_is_finished_by_the_retry_without_sending_again(
         pipeline.invoke(batch)
     monkeypatch.setattr(store, "set_payment_webhook_status", real_set)
     assert len(receiver.requests) == 1
-    (entry,) = deliveries.delivery_log(PID)
+    (entry,) = delivery_views.delivery_log(PID)
     assert entry["outcome"] == "delivered"  # the merchant's answer was kept despite the error
     assert payments.get_payment(PID).webhook_status == "pending"
 
@@ -106,8 +106,8 @@ def test_retries_and_redeliveries_send_the_body_frozen_at_first_sight(
     pipeline.run(duplicate=True)
     bodies = [r.body for r in receiver.requests]
     assert len(bodies) == 4 and len(set(bodies)) == 1  # one event, one body, every time
-    assert {assert_signed(r)["event_id"] for r in receiver.requests} == {deliveries.event_id_for(PID, "paid")}
-    log = deliveries.delivery_log(PID)
+    assert {assert_signed(r)["event_id"] for r in receiver.requests} == {webhook_events.event_id_for(PID, "paid")}
+    log = delivery_views.delivery_log(PID)
     assert [(e["chain"], e["attempt_number"], e["success"]) for e in log] == [
         (0, 1, False),
         (0, 2, True),
@@ -125,7 +125,7 @@ def test_redeliver_picks_the_latest_event(pipeline: Pipeline, receiver: Receiver
     payments.transition(PID, Status.REFUNDED)
     pipeline.run()
     status, body, _ = on_payment(operator, "POST", PID, "/webhooks/redeliver", headers=OPERATOR)
-    assert status == 202 and body["event_id"] == deliveries.event_id_for(PID, "refunded") and body["chain"] == 1
+    assert status == 202 and body["event_id"] == webhook_events.event_id_for(PID, "refunded") and body["chain"] == 1
     pipeline.run()
     events = [assert_signed(r)["event"] for r in receiver.requests]
     assert events == ["payment.completed", "payment.refunded", "payment.refunded"]
@@ -142,7 +142,7 @@ def test_retries_and_redeliver_queued_before_this_layout_still_run(
     batch = _paid_batch(pipeline, merchant, operator, receiver.url())
     assert pipeline.invoke(batch) == {"batchItemFailures": []}  # attempt 1 failed, attempt 2 queued
     admin = boto3.client("dynamodb")
-    event_id = deliveries.event_id_for(PID, "paid")
+    event_id = webhook_events.event_id_for(PID, "paid")
     key = {"payment_id": {"S": PID}, "sk": {"S": store.attempt_sk(event_id, 0, 1)}}
     admin.update_item(
         TableName="WebhookLogs", Key=key, UpdateExpression="REMOVE #at", ExpressionAttributeNames={"#at": "at"}

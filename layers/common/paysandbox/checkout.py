@@ -1,4 +1,7 @@
-"""What a customer does on the hosted checkout (SPEC §4): pay by card, enter the code.
+"""What a customer does on the hosted checkout (SPEC §4): the page, CSRF, the card step.
+
+The code step is in ``checkout_code``, the code e-mail in ``otp_mail``; how amounts and
+references read, in ``payment_display``.
 
 Every state change is one conditional write through ``transitions.apply`` (or the
 conditional attempt counter), so a double-submitted form, an operator confirming at the same
@@ -26,11 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
 
-from paysandbox import cards, clock, keys, otp
+from paysandbox import cards, clock, keys, otp, otp_mail
 from paysandbox.errors import Forbidden, NotFound, ValidationFailed
 from paysandbox.models import Payment
 from paysandbox.payments import MAX_ID_LENGTH
@@ -47,12 +49,6 @@ OTP_FORM = "otp"
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2]) ?/ ?([0-9]{2})")
 CVV_RE = re.compile(r"[0-9]{3,4}")
-# ISO 4217 currencies whose minor unit is not 1/100.
-MINOR_UNIT_EXPONENTS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND"), 0),
-    **dict.fromkeys(("VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
 
 
 class Page(StrEnum):
@@ -130,7 +126,7 @@ def page_for(payment: Payment, now: float) -> Page:
     }[status]
 
 
-def _checkout_of(item: dict[str, Any], now: float) -> Checkout:
+def checkout_of(item: dict[str, Any], now: float) -> Checkout:
     payment = Payment.model_validate(item)
     return Checkout(
         payment,
@@ -146,7 +142,7 @@ def _not_found(payment_id: str) -> NotFound:
     return NotFound(f"No payment {payment_id!r}.", code="payment_not_found")
 
 
-def _load_item(payment_id: str) -> dict[str, Any]:
+def load_item(payment_id: str) -> dict[str, Any]:
     item = store.get(payment_id) if 0 < len(payment_id) <= MAX_ID_LENGTH else None
     if item is None:
         raise _not_found(payment_id)
@@ -154,7 +150,7 @@ def _load_item(payment_id: str) -> dict[str, Any]:
 
 
 def load(payment_id: str) -> Checkout:
-    return _checkout_of(_load_item(payment_id), clock.now_epoch())
+    return checkout_of(load_item(payment_id), clock.now_epoch())
 
 
 # ------------------------------------------------------------------ CSRF
@@ -219,7 +215,7 @@ def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
     unexpired). When that condition fails, the item it hands back is the payment that moved
     on or expired, returned unchanged. Malformed input raises FormInvalid and changes nothing.
     """
-    _check_id_and_csrf(payment_id, CARD_FORM, form.get("csrf_token"))
+    check_id_and_csrf(payment_id, CARD_FORM, form.get("csrf_token"))
     digits = _validate_card_form(form)
     now = clock.now_epoch()
     card = cards.lookup(digits)
@@ -244,15 +240,15 @@ def pay_by_card(payment_id: str, form: Mapping[str, str]) -> CardResult:
     except ConditionFailed as lost:
         # Someone else moved it first (double submit, operator, expirer) or it just expired.
         logger.info("card step refused: not waiting for a card", extra={"payment_id": payment_id})
-        return CardResult(_checkout_of(_refused_item(lost, payment_id), now))
+        return CardResult(checkout_of(refused_item(lost, payment_id), now))
     logger.info("card step", extra={"payment_id": payment_id, "card_mask": extra["card_mask"], "to": target.value})
-    moved = _checkout_of(item, now)  # the write returned the new item: no read back
+    moved = checkout_of(item, now)  # the write returned the new item: no read back
     if code is not None:
-        _email_code(moved.payment, code, now)
+        otp_mail.email_code(moved.payment, code, now)
     return CardResult(moved, code)
 
 
-def _check_id_and_csrf(payment_id: str, form: str, token: str | None) -> None:
+def check_id_and_csrf(payment_id: str, form: str, token: str | None) -> None:
     """What a post must pass before any write; neither check reads the payment.
 
     A bad token for a payment that does not exist still answers 404, as when every post read
@@ -263,211 +259,12 @@ def _check_id_and_csrf(payment_id: str, form: str, token: str | None) -> None:
     try:
         check_csrf(payment_id, form, token)
     except CsrfRejected:
-        _load_item(payment_id)
+        load_item(payment_id)
         raise
 
 
-def _refused_item(lost: ConditionFailed, payment_id: str) -> dict[str, Any]:
+def refused_item(lost: ConditionFailed, payment_id: str) -> dict[str, Any]:
     """The item as a refused conditional write found it (ALL_OLD); none: no such payment."""
     if lost.existing is None:
         raise _not_found(payment_id)
     return lost.existing
-
-
-def _email_code(payment: Payment, code: str, now: float) -> None:
-    """E-mail the code to the merchant's ``customer_email``, at most ``otp.MAX_EMAILS`` times.
-
-    Each send is counted first with a conditional write (``otp_emails`` below the cap), so
-    racing resends cannot pass it either; a send that then fails still counts.
-    """
-    sender = get_settings().ses_sender
-    if not sender or not payment.customer_email:
-        return
-    try:
-        store.update_if(
-            payment.payment_id,
-            from_statuses={Status.WAITING_FOR_OTP.value},
-            set_values={"updated_at": now},
-            add={"otp_emails": 1},
-            require={"otp_emails": store.Below(otp.MAX_EMAILS)},
-        )
-    except ConditionFailed:
-        logger.info("one-time code not e-mailed: limit reached", extra={"payment_id": payment.payment_id})
-        return
-    from paysandbox import mailer  # only this path needs SES
-
-    try:
-        message_id = mailer.send_otp(
-            sender,
-            payment.customer_email,
-            code,
-            reference=reference_of(payment),
-            amount_text=format_amount(payment.amount, payment.currency),
-        )
-    except Exception as error:  # the page still shows the code in the sandbox; never fail the payment
-        logger.warning(
-            "one-time code e-mail failed", extra={"payment_id": payment.payment_id, "error": type(error).__name__}
-        )
-        return
-    logger.info("one-time code e-mailed", extra={"payment_id": payment.payment_id, "ses_message_id": message_id})
-
-
-def code_was_emailed(payment: Payment) -> bool:
-    return bool(get_settings().ses_sender and payment.customer_email)
-
-
-# ------------------------------------------------------------------ code step
-
-
-def submit_otp(payment_id: str, code: str, csrf: str | None) -> Checkout:
-    """Check a one-time code: right → paid (or declined for 1629); the third wrong → failed.
-
-    The attempt is reserved before the code is compared: one conditional write counts it
-    while the payment still waits for its code, unexpired, with fewer than 3 attempts used,
-    and hands back the item, whose hash the code is then compared with. So however many
-    guesses arrive at once, at most 3 are ever compared (comparing first and counting after
-    let every guess in flight be checked). A right code settles with a second conditional
-    write on that very hash; a wrong one is already counted, and the one that used the last
-    attempt fails the payment. A malformed code is a form error and counts nothing.
-    """
-    _check_id_and_csrf(payment_id, OTP_FORM, csrf)
-    code = code.strip()
-    if not otp.is_well_formed(code):
-        raise FormInvalid({"otp": f"Enter the {otp.CODE_LENGTH}-digit code."})
-    now = clock.now_epoch()
-    try:
-        item = store.update_if(
-            payment_id,
-            from_statuses={Status.WAITING_FOR_OTP.value},
-            set_values={"updated_at": now},
-            add={"otp_attempts": 1},
-            expiry_condition="unexpired",
-            now=now,
-            require={"otp_attempts": store.Below(otp.MAX_ATTEMPTS)},
-        )
-    except ConditionFailed as lost:  # settled, expired, or no attempt left
-        return _out_of_attempts_or_as_is(payment_id, _refused_item(lost, payment_id), now)
-    if otp.matches(payment_id, code, item.get("otp_hash")):
-        try:
-            return _settle_with_code(payment_id, item["otp_hash"], item.get("otp_decline_code"), now)
-        except ConditionFailed as lost:  # a new code replaced this one meanwhile, or it moved on
-            item = _refused_item(lost, payment_id)
-    else:
-        logger.info("wrong one-time code", extra={"payment_id": payment_id})
-    return _out_of_attempts_or_as_is(payment_id, item, now)
-
-
-def _settle_with_code(payment_id: str, code_hash: str, decline_code: str | None, now: float) -> Checkout:
-    """The conditional write for a right code: paid, or failed with ``decline_code``.
-
-    Its condition: still waiting for this very code (a new code replaces the hash), unexpired,
-    and the after-code outcome the card step stored (``otp_decline_code``, absent for a card
-    that pays). The attempt was counted when it was reserved.
-    """
-    if decline_code:
-        target, extra = Status.FAILED, {"failed_at": now, "decline_code": decline_code}
-    else:
-        target, extra = Status.PAID, {"paid_at": now}
-    item = transition(
-        payment_id,
-        target,
-        extra=extra,
-        now=now,
-        allow_from=frozenset({Status.WAITING_FOR_OTP}),
-        remove=("otp_hash",),
-        require={"otp_hash": code_hash, "otp_decline_code": decline_code},
-    )
-    logger.info("code step", extra={"payment_id": payment_id, "to": target.value})
-    return _checkout_of(item, now)
-
-
-def _out_of_attempts_or_as_is(payment_id: str, item: dict[str, Any], now: float) -> Checkout:
-    """The payment after a code that did not settle it: failed once every attempt is used.
-
-    Also finishes a payment left waiting with no attempt left (a Lambda stopped between the
-    attempt that used the last one and the failure), so the next post fails it.
-    """
-    current = _checkout_of(item, now)
-    if current.page is not Page.OTP or current.otp_attempts < otp.MAX_ATTEMPTS:
-        return current
-    try:
-        item = transition(
-            payment_id,
-            Status.FAILED,
-            extra={"failed_at": now, "decline_code": "authentication_failed"},
-            now=now,
-            allow_from=frozenset({Status.WAITING_FOR_OTP}),
-            remove=("otp_hash",),
-        )
-    except ConditionFailed as lost:
-        return _checkout_of(lost.existing or item, now)
-    logger.info("code step", extra={"payment_id": payment_id, "to": Status.FAILED.value})
-    return _checkout_of(item, now)
-
-
-def resend_otp(payment_id: str, csrf: str | None) -> CardResult:
-    """Replace the code with a new one (e-mailed again if configured) for a customer who lost it.
-
-    Wrong attempts are not reset, so a new code never buys more guesses; each resend is
-    counted and capped.
-    """
-    item = _load_item(payment_id)
-    check_csrf(payment_id, OTP_FORM, csrf)
-    now = clock.now_epoch()
-    current = _checkout_of(item, now)
-    if not current.can_resend:
-        return CardResult(current)
-    code = otp.new_code()
-    try:
-        item = store.update_if(
-            payment_id,
-            from_statuses={Status.WAITING_FOR_OTP.value},
-            set_values={"otp_hash": otp.hash_code(payment_id, code), "updated_at": now},
-            add={"otp_resends": 1},
-            expiry_condition="unexpired",
-            now=now,
-        )
-    except ConditionFailed as lost:
-        return CardResult(_checkout_of(lost.existing or item, now))
-    logger.info("new one-time code", extra={"payment_id": payment_id})
-    moved = _checkout_of(item, now)
-    _email_code(moved.payment, code, now)
-    return CardResult(moved, code)
-
-
-# ------------------------------------------------------------------ presentation helpers
-
-
-def format_amount(amount: int, currency: str) -> str:
-    """Minor units as the customer reads them: 12500 UAH → "125.00 UAH"."""
-    exponent = MINOR_UNIT_EXPONENTS.get(currency.upper(), 2)
-    if exponent == 0:
-        return f"{amount:,} {currency}"
-    major, minor = divmod(amount, 10**exponent)
-    return f"{major:,}.{minor:0{exponent}d} {currency}"
-
-
-def reference_of(payment: Payment) -> str:
-    """What the merchant calls this payment: the invoice reference or the v2 order id (an
-    integer or a string, as the merchant sent it)."""
-    if payment.reference:
-        return payment.reference
-    return str(payment.order_id) if payment.order_id not in (None, "") else payment.payment_id
-
-
-def return_url(checkout: Checkout) -> str | None:
-    """The merchant's redirect_url with ``payment_id`` and ``status`` added (invoices only;
-    v2 payments have no redirect URL). A payment past its expiry already says ``expired``."""
-    payment = checkout.payment
-    if not payment.redirect_url:
-        return None
-    status = Status.EXPIRED.value if checkout.page is Page.EXPIRED else payment.status.value
-    parts = urlsplit(payment.redirect_url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("payment_id", "status")]
-    query += [("payment_id", payment.payment_id), ("status", status)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def masked_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"

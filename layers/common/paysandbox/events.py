@@ -71,7 +71,7 @@ def get_event(team: str, event_id: str) -> dict[str, Any]:
 
 def redeliver(team: str, event_id: str) -> dict[str, Any]:
     """A new attempt chain for one event (SPEC §13), as the payment route does for the latest."""
-    from paysandbox.deliveries import start_chain
+    from paysandbox.delivery_views import start_chain
 
     return start_chain(_load(team, event_id))
 
@@ -110,7 +110,7 @@ def view(item: dict[str, Any], *, signed: bool) -> dict[str, Any]:
     }
     if signed:
         from paysandbox import signatures
-        from paysandbox.deliveries import signing_secrets
+        from paysandbox.webhook_events import signing_secrets
 
         # The payment's team's secrets, as a real delivery now would be signed (both during a roll).
         raw, headers = signatures.sign(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from paysandbox.secrets import webhook_secret
+from paysandbox.secret_store import webhook_secret
 
 CSRF = b"paysandbox/checkout/csrf/v1"
 OTP = b"paysandbox/checkout/otp/v1"

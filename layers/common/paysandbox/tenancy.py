@@ -21,7 +21,7 @@ from typing import Any
 from paysandbox import clock, scope
 from paysandbox.errors import NotFound, Unauthorized
 from paysandbox.repository import teams as store
-from paysandbox.secrets import service_auth_token
+from paysandbox.secret_store import service_auth_token
 from paysandbox.settings import get_settings
 
 CACHE_SECONDS = 60.0

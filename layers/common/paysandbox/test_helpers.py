@@ -32,8 +32,8 @@ def retry_now(payment_id: str, team: str = scope.DEFAULT_TEAM) -> dict[str, Any]
     The scheduled job stays queued: whichever of the two runs second finds the attempt already
     claimed (``deliveries.attempt``) and sends nothing, so the merchant gets it once.
     """
-    from paysandbox import deliveries
     from paysandbox.repository import deliveries as store
+    from paysandbox.retry_queue import enqueue
     from paysandbox.settings import get_settings
 
     found = get_payment(payment_id, team)
@@ -53,6 +53,6 @@ def retry_now(payment_id: str, team: str = scope.DEFAULT_TEAM) -> dict[str, Any]
                 "attempt": number + 1,
                 "not_before": clock.now_epoch(),
             }
-            deliveries.enqueue(job, 0)
+            enqueue(job, 0)
             return {"payment_id": payment_id, "event_id": job["event_id"], "attempt": job["attempt"]}
     raise Conflict("This payment has no webhook retry pending.", code="no_pending_retry")
