@@ -146,18 +146,23 @@ def query_due(
     return ids, response.get("LastEvaluatedKey")
 
 
+def _newest_first(index: str, key: str, value: str, limit: int) -> dict[str, Any]:
+    """Query arguments for one partition of ``index``, newest first, ``limit`` per page."""
+    return {
+        "TableName": _table(),
+        "IndexName": index,
+        "KeyConditionExpression": f"{key} = :v",
+        "ExpressionAttributeValues": {":v": {"S": value}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+
+
 def query_group(
     group: str, limit: int, cursor: dict[str, Any] | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One page of a status group, newest first."""
-    kwargs: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": STATUS_INDEX,
-        "KeyConditionExpression": "status_group = :g",
-        "ExpressionAttributeValues": {":g": {"S": group}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
+    kwargs = _newest_first(STATUS_INDEX, "status_group", group, limit)
     if cursor:
         kwargs["ExclusiveStartKey"] = cursor
     response = dynamodb.query(**kwargs)
@@ -174,14 +179,7 @@ def _items_still_in(group: str, index_items: list[dict[str, Any]]) -> list[dict[
 def iter_group(group: str, *, not_after: float | None, page_size: int) -> Iterator[dict[str, Any]]:
     """A status group newest first, from ``created_at <= not_after`` on, read page by page as
     the caller consumes it (stop iterating and no further page is read)."""
-    kwargs: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": STATUS_INDEX,
-        "KeyConditionExpression": "status_group = :g",
-        "ExpressionAttributeValues": {":g": {"S": group}},
-        "ScanIndexForward": False,
-        "Limit": page_size,
-    }
+    kwargs = _newest_first(STATUS_INDEX, "status_group", group, page_size)
     if not_after is not None:
         kwargs["KeyConditionExpression"] += " AND created_at <= :c"
         kwargs["ExpressionAttributeValues"][":c"] = to_attr(not_after)
@@ -198,14 +196,7 @@ def query_reference(
 ) -> tuple[list[str], dict[str, Any] | None]:
     """Ids of the invoices with this reference, newest first (sparse ``by-reference`` index,
     keys only: only invoices carry a reference, and no later update rewrites the entry)."""
-    kwargs: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": REFERENCE_INDEX,
-        "KeyConditionExpression": "reference = :r",
-        "ExpressionAttributeValues": {":r": {"S": reference}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
+    kwargs = _newest_first(REFERENCE_INDEX, "reference", reference, limit)
     if cursor:
         kwargs["ExclusiveStartKey"] = cursor
     response = dynamodb.query(**kwargs)
