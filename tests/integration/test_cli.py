@@ -129,10 +129,21 @@ def test_listen_forwards_each_event_as_delivered_and_signed(
     with Receiver() as receiver:
         listener = listening(sandbox, receiver.url("/local"))
         forwarded: list[Received] = []
-        for flavour, how in (("v2", "confirm"), ("invoice", "fail")):
-            # When a payment reaches an event
-            payment_id = create(sandbox, flavour, f"listen-{how}", receiver.url("/merchant"))
-            settle(sandbox, payment_id, how)
+        paid = ""
+        for flavour, how, event in (
+            ("v2", "confirm", "payment.completed"),
+            ("invoice", "fail", "payment.failed"),
+            ("v2", "refund", "payment.refunded"),
+        ):
+            # When a payment reaches an event (the refund: of the payment confirmed first, in full)
+            if how == "refund":
+                payment_id = paid
+                status, body = sandbox.request("POST", f"/api/payments/{paid}/refunds", {}, OPERATOR)
+                assert status == 200, body
+            else:
+                payment_id = create(sandbox, flavour, f"listen-{how}", receiver.url("/merchant"))
+                settle(sandbox, payment_id, how)
+                paid = paid or payment_id
             delivered = wait_for(lambda: receiver.to("/merchant")[len(forwarded) :], timeout=30)[0]
             # Then the local endpoint gets it too, at most 2 s behind the real delivery
             local = wait_for(lambda: receiver.to("/local")[len(forwarded) :], timeout=LISTEN_LAG)[0]
@@ -141,7 +152,7 @@ def test_listen_forwards_each_event_as_delivered_and_signed(
             assert local.body == delivered.body
             payload = assert_signed_with_secret(local)
             assert payload["payment_id"] == payment_id
-            assert payload["event"] == ("payment.completed" if how == "confirm" else "payment.failed")
+            assert payload["event"] == event
             real = {k.lower(): v for k, v in delivered.headers.items()}
             copy = {k.lower(): v for k, v in local.headers.items()}
             signing = ("x-signature", "x-payment-signature", "x-payment-event", "x-payment-id", "webhook-id")
@@ -149,7 +160,8 @@ def test_listen_forwards_each_event_as_delivered_and_signed(
             assert copy["x-payment-id"] == payment_id
         # And one line per event names its type, payment and the local answer
         lines = [line for line in listener.lines if "-> 200" in line]
-        assert [("payment.completed" in lines[0]), ("payment.failed" in lines[1])] == [True, True]
+        types = ("payment.completed", "payment.failed", "payment.refunded")
+        assert [t in line for t, line in zip(types, lines, strict=True)] == [True, True, True]
         assert listener.stop() == 0
 
 
