@@ -12,6 +12,7 @@ restart) loses nothing and sends nothing twice.
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 import urllib.error
@@ -115,6 +116,11 @@ class Listener:
 
 def listen(client: Client, forward_to: str, events: str | None, interval: float) -> int:
     types = {t.strip() for t in (events or "").split(",") if t.strip()}
+    # Ctrl-C (SIGINT) and SIGTERM stop it even when it was started with SIGINT ignored, as a
+    # shell's background job or a supervisor may start it: Python only raises KeyboardInterrupt
+    # if the handler is installed.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         Listener(client, forward_to, types, interval, sys.stdout).run()
     except KeyboardInterrupt:

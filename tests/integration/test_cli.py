@@ -401,3 +401,28 @@ def test_every_command_has_help(sandbox_factory: Any) -> None:
         assert "usage: paysandbox" in shown.stdout
     secret = cli(sandbox, "listen", "--print-secret")
     assert secret.stdout.strip() == "whsec_" + base64.b64encode(SECRET.encode()).decode()
+
+
+def test_ctrl_c_stops_listen_even_when_it_was_started_with_sigint_ignored() -> None:
+    # A shell's background job (and some supervisors) start a command with SIGINT ignored;
+    # `listen` must still stop on Ctrl-C. Here it polls an API nobody serves, so it sits in its
+    # retry loop, as it would while a sandbox is down.
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "cli"), "PAYSANDBOX_API": f"http://127.0.0.1:{free_port()}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paysandbox_cli", "listen", "--forward-to", "http://127.0.0.1:9/local"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as a background job starts it
+    )
+    try:
+        assert process.stdout is not None
+        assert "Forwarding events" in process.stdout.readline()
+        assert "unreachable" in process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
