@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.receiver import Receiver, Reply
 from tests.integration.conftest import Pipeline
-from tests.support import OPERATOR, Api, v2_body
+from tests.support import OPERATOR, Api, dynamodb_pages_of, v2_body
 
 
 def _paid_payment_of_team(merchant: Api, team: str, tx_id: str, url: str) -> str:
@@ -79,3 +79,36 @@ def test_a_team_reads_only_its_own_events(pipeline: Pipeline, receiver: Receiver
         assert (status, body["error"]["code"]) == (404, "event_not_found"), path
     # And after its own event, the default team's tail is empty, though shop's event is newer
     assert _events(operator, f"after={ours['event_id']}") == []
+
+
+def test_the_delivery_filter_pages_through_every_event_with_its_body(
+    pipeline: Pipeline, receiver: Receiver, merchant: Api, operator: Api
+) -> None:
+    """The delivery status changes after the event is listed in by-team, so it is filtered on
+    the records read from the table: with pages of one event, every match is still found,
+    newest first, with its body, and following the cursors repeats none."""
+    receiver.plan = lambda request, n: Reply(410) if request.path == "/gone" else Reply(200)
+    gone = []
+    for i, path in enumerate(["/gone", "/ok", "/gone", "/ok", "/gone"]):
+        body = v2_body(tx_id=f"tx-{i}", callback_url=receiver.url(path))
+        status, created, _ = merchant.call("POST", "/api/v2/payments", body)
+        assert status == 200, created
+        assert (
+            operator.call("POST", "/api/v2/confirm-payment", {"payment_id": created["payment_id"]}, headers=OPERATOR)[0]
+            == 200
+        )
+        pipeline.run()
+        if path == "/gone":
+            gone.append(created["payment_id"])
+
+    with dynamodb_pages_of(1):
+        listed, query = [], "delivery=gone&limit=2"
+        while True:
+            status, page, _ = operator.call("GET", "/api/events", headers=OPERATOR, query=query)
+            assert status == 200, page
+            listed += page["events"]
+            if not page["next_cursor"]:
+                break
+            query = f"delivery=gone&limit=2&cursor={page['next_cursor']}"
+    assert [e["payment_id"] for e in listed] == gone[::-1]
+    assert all(e["delivery"]["status"] == "gone" and e["body"]["payment_id"] == e["payment_id"] for e in listed)

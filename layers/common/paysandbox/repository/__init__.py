@@ -66,6 +66,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
+BATCH_GET_MAX = 100  # keys per BatchGetItem request (DynamoDB's limit)
+
+
+def batch_get(table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of these keys that exist, as plain dicts, in the order of ``keys``.
+
+    Strongly consistent, 100 keys per BatchGetItem, retrying whatever DynamoDB left
+    unprocessed. For the lists whose index holds keys only (an index entry that leaves the
+    item's other attributes out costs no write when they change).
+    """
+    key_names = sorted(keys[0]) if keys else []
+
+    def identity(key: dict[str, Any]) -> str:
+        return json.dumps([key[name] for name in key_names], sort_keys=True)
+
+    unique = list({identity(k): k for k in keys}.values())
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(unique), BATCH_GET_MAX):
+        request: dict[str, Any] = {table: {"Keys": unique[start : start + BATCH_GET_MAX], "ConsistentRead": True}}
+        while request:
+            response = dynamodb.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(table, []):
+                found[identity(item)] = from_item(item)
+            request = response.get("UnprocessedKeys") or {}
+    return [found[identity(k)] for k in keys if identity(k) in found]
+
+
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     if not last_key:
         return None

@@ -3,7 +3,9 @@
 An event is stored once, by the webhook sender, as the claim of its first attempt (attempt 1
 of chain 0, see ``repository.deliveries``). That item also carries:
 - ``event_team`` + ``event_seq`` (``<write time>#<event_id>``): the sparse ``by-team`` index,
-  one partition per team in write order, which the events API lists (never a Scan);
+  one partition per team in write order, which the events API lists (never a Scan). It
+  projects only the event type, so the result of an attempt writes nothing to it; a listing
+  reads each page's records from the table;
 - ``event_ref`` (the event id): the sparse ``by-event`` index, to find an event by its id;
 - ``delivery_status`` / ``delivery_attempts`` / ``last_response_status``: the event's delivery
   across all its chains, written with the first attempt's result (same write) and, for later
@@ -15,7 +17,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from paysandbox.repository import dynamodb, from_item, required_table, to_attr
+from paysandbox.repository import batch_get, dynamodb, from_item, required_table, to_attr
 from paysandbox.settings import get_settings
 
 TEAM_INDEX = "by-team"
@@ -82,6 +84,12 @@ def record_delivery(payment_id: str, sk: str, status: str, response_status: int 
         )
 
 
+# What ``by-team`` holds besides its own keys and the table's (``payment_id``, ``sk``): the
+# event type, written once with the claim, so no later write of the event's record touches
+# the index. A filter on anything else (the delivery status) is applied to the records read.
+INDEXED_FILTERS = frozenset({"event", "payment_id"})
+
+
 def query(
     team: str,
     *,
@@ -92,7 +100,38 @@ def query(
     filters: dict[str, list[str]],
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One team's events from the by-team index, filtered by attribute values (each a list of
-    accepted values). Returns the events and the key to continue from (None at the end)."""
+    accepted values). Returns the events and the key to continue from (None at the end).
+
+    The index holds the event's keys and type only; each page's records are read from the
+    table (one BatchGetItem), and a filter on what changes after the claim (the delivery
+    status) is applied to them.
+    """
+    kwargs = _team_query(team, oldest_first, after_seq, {f: v for f, v in filters.items() if f in INDEXED_FILTERS})
+    if start_key:
+        kwargs["ExclusiveStartKey"] = start_key
+    on_records = {f: set(v) for f, v in filters.items() if f not in INDEXED_FILTERS}
+    found: list[dict[str, Any]] = []
+    last_key: dict[str, Any] | None = None
+    for _ in range(MAX_PAGES):
+        # Limit counts items read before any filter, so the page ends exactly after the last
+        # item read: the continuation key never skips one.
+        response = dynamodb.query(**kwargs, Limit=limit - len(found))
+        keys = [{"payment_id": i["payment_id"], "sk": i["sk"]} for i in response.get("Items", [])]
+        records = batch_get(_table(), keys) if keys else []  # one that retention removed is left out
+        found.extend(r for r in records if r.get("event_team") == team and _accepted(r, on_records))
+        last_key = response.get("LastEvaluatedKey")
+        if not last_key or len(found) >= limit:
+            break
+        kwargs["ExclusiveStartKey"] = last_key
+    return found, last_key
+
+
+def _accepted(record: dict[str, Any], filters: dict[str, set[str]]) -> bool:
+    return all(record.get(field) in accepted for field, accepted in filters.items())
+
+
+def _team_query(team: str, oldest_first: bool, after_seq: str | None, filters: dict[str, list[str]]) -> dict[str, Any]:
+    """Query arguments for one team's partition of by-team, with a filter on indexed attributes."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {":t": {"S": team}}
     condition = "event_team = :t"
@@ -117,17 +156,4 @@ def query(
     if clauses:
         kwargs["FilterExpression"] = " AND ".join(clauses)
         kwargs["ExpressionAttributeNames"] = names
-    if start_key:
-        kwargs["ExclusiveStartKey"] = start_key
-    found: list[dict[str, Any]] = []
-    last_key: dict[str, Any] | None = None
-    for _ in range(MAX_PAGES):
-        # Limit counts items read before the filter, so the page ends exactly after the last
-        # item read: the continuation key never skips one.
-        response = dynamodb.query(**kwargs, Limit=limit - len(found))
-        found.extend(from_item(i) for i in response.get("Items", []))
-        last_key = response.get("LastEvaluatedKey")
-        if not last_key or len(found) >= limit:
-            break
-        kwargs["ExclusiveStartKey"] = last_key
-    return found, last_key
+    return kwargs

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from paysandbox.repository import ConditionFailed, dynamodb, from_item, required_table, to_attr, to_item
+from paysandbox.repository import ConditionFailed, batch_get, dynamodb, from_item, required_table, to_attr, to_item
 from paysandbox.settings import get_settings
 
 # While a payment is open it carries this partition key of the sparse `by-expiry` index.
@@ -16,7 +16,6 @@ EXPIRY_INDEX = "by-expiry"
 REFERENCE_INDEX = "by-reference"
 STATUS_INDEX_KEYS: dict[str, type] = {"payment_id": str, "status_group": str, "created_at": float}
 REFERENCE_INDEX_KEYS: dict[str, type] = {"payment_id": str, "reference": str, "created_at": float}
-BATCH_GET_MAX = 100
 
 
 # ``update_if(expiry=...)``: the payment must be unexpired (expires_at > now) or expired.
@@ -205,17 +204,7 @@ def query_reference(
 
 def get_many(payment_ids: list[str]) -> list[dict[str, Any]]:
     """The payments of these ids that exist, in the order given (BatchGetItem, consistent)."""
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(payment_ids), BATCH_GET_MAX):
-        keys = [{"payment_id": {"S": i}} for i in dict.fromkeys(payment_ids[start : start + BATCH_GET_MAX])]
-        request: dict[str, Any] = {_table(): {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = dynamodb.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(_table(), []):
-                plain = from_item(item)
-                found[plain["payment_id"]] = plain
-            request = response.get("UnprocessedKeys") or {}
-    return [found[i] for i in payment_ids if i in found]
+    return batch_get(_table(), [{"payment_id": {"S": i}} for i in payment_ids])
 
 
 def count_group(group: str) -> int:
