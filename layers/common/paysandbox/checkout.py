@@ -3,10 +3,11 @@
 The code step is in ``checkout_code``, the code e-mail in ``otp_mail``; how amounts and
 references read, in ``payment_display``.
 
-Every state change is one conditional write through ``transitions.apply`` (or the
-conditional attempt counter), so a double-submitted form, an operator confirming at the same
-moment or the expirer racing the customer can never move a payment twice. Posts for a
-payment that is no longer waiting for that form change nothing and just show its page.
+Every state change is one conditional write through ``transitions.apply`` (so are the code
+step's attempt counter and a resend: guarded changes within ``waiting_for_otp``), so a
+double-submitted form, an operator confirming at the same moment or the expirer racing the
+customer can never move a payment twice. Posts for a payment that is no longer waiting for
+that form change nothing and just show its page.
 
 A form post does not read the payment first: its CSRF token is stateless and the write's
 condition is the check. A refused write hands back the item as it was

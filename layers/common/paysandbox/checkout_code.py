@@ -25,11 +25,13 @@ from paysandbox.checkout import (
     refused_item,
 )
 from paysandbox.repository import ConditionFailed
-from paysandbox.repository import payments as store
+from paysandbox.repository.payments import Below
 from paysandbox.states import Status
 from paysandbox.transitions import apply as transition  # returns the moved item: nothing is re-read
 
 logger = Logger(child=True)
+
+WAITING = frozenset({Status.WAITING_FOR_OTP})  # the only state a code or a resend acts in
 
 
 def submit_otp(payment_id: str, code: str, csrf: str | None) -> Checkout:
@@ -49,14 +51,13 @@ def submit_otp(payment_id: str, code: str, csrf: str | None) -> Checkout:
         raise FormInvalid({"otp": f"Enter the {otp.CODE_LENGTH}-digit code."})
     now = clock.now_epoch()
     try:
-        item = store.update_if(
+        item = transition(
             payment_id,
-            from_statuses={Status.WAITING_FOR_OTP.value},
-            set_values={"updated_at": now},
-            add={"otp_attempts": 1},
-            expiry_condition="unexpired",
+            Status.WAITING_FOR_OTP,
             now=now,
-            require={"otp_attempts": store.Below(otp.MAX_ATTEMPTS)},
+            allow_from=WAITING,
+            add={"otp_attempts": 1},
+            require={"otp_attempts": Below(otp.MAX_ATTEMPTS)},
         )
     except ConditionFailed as lost:  # settled, expired, or no attempt left
         return _out_of_attempts_or_as_is(payment_id, refused_item(lost, payment_id), now)
@@ -86,7 +87,7 @@ def _settle_with_code(payment_id: str, code_hash: str, decline_code: str | None,
         target,
         extra=extra,
         now=now,
-        allow_from=frozenset({Status.WAITING_FOR_OTP}),
+        allow_from=WAITING,
         remove=("otp_hash",),
         require={"otp_hash": code_hash, "otp_decline_code": decline_code},
     )
@@ -109,7 +110,7 @@ def _out_of_attempts_or_as_is(payment_id: str, item: dict[str, Any], now: float)
             Status.FAILED,
             extra={"failed_at": now, "decline_code": "authentication_failed"},
             now=now,
-            allow_from=frozenset({Status.WAITING_FOR_OTP}),
+            allow_from=WAITING,
             remove=("otp_hash",),
         )
     except ConditionFailed as lost:
@@ -132,13 +133,13 @@ def resend_otp(payment_id: str, csrf: str | None) -> CardResult:
         return CardResult(current)
     code = otp.new_code()
     try:
-        item = store.update_if(
+        item = transition(
             payment_id,
-            from_statuses={Status.WAITING_FOR_OTP.value},
-            set_values={"otp_hash": otp.hash_code(payment_id, code), "updated_at": now},
-            add={"otp_resends": 1},
-            expiry_condition="unexpired",
+            Status.WAITING_FOR_OTP,
+            extra={"otp_hash": otp.hash_code(payment_id, code)},
             now=now,
+            allow_from=WAITING,
+            add={"otp_resends": 1},
         )
     except ConditionFailed as lost:
         return CardResult(checkout_of(lost.existing or item, now))

@@ -21,6 +21,7 @@ def apply(
     now: float | None = None,
     allow_from: frozenset[Status] | None = None,
     remove: tuple[str, ...] = (),
+    add: dict[str, int] | None = None,
     require: dict[str, Any] | None = None,
     early: bool = False,
 ) -> dict[str, Any]:
@@ -29,8 +30,10 @@ def apply(
     Raises ConditionFailed (with the current item) when the payment is not in a state that
     may move to ``target`` or, for anything but expiry, when it is already past its expiry.
     Terminal targets also reset the webhook bookkeeping and leave the sparse expiry index.
-    ``remove`` names fields the same write deletes (e.g. a used one-time-code hash);
-    ``require`` adds conditions on other fields (see ``repository.payments.update_if``).
+    ``remove`` names fields the same write deletes (e.g. a used one-time-code hash), ``add``
+    counters it increments; ``require`` adds conditions on other fields (see
+    ``repository.payments.update_if``). A target equal to the source (``allow_from``) is a
+    guarded change within a state, e.g. counting a one-time-code attempt.
     ``early`` lets an expiry happen before the payment's time (the expire-now test helper).
     """
     now = clock.now_epoch() if now is None else now
@@ -56,6 +59,7 @@ def apply(
         from_statuses={s.value for s in sources},
         set_values=values,
         remove=remove,
+        add=add,
         expiry_condition=expiry_condition,
         now=now,
         require=require,

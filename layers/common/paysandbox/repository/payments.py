@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from paysandbox.repository import ConditionFailed, batch_get, dynamodb, from_item, required_table, to_attr, to_item
@@ -73,58 +73,66 @@ def update_if(
     raises ConditionFailed with the current item (None when the payment does not exist) when
     the condition does not hold.
     """
-    names: dict[str, str] = {"#status": "status"}
-    values: dict[str, Any] = {}
-    sets = []
-    for i, (field, value) in enumerate(set_values.items()):
-        names[f"#s{i}"] = field
-        values[f":s{i}"] = to_attr(value)
-        sets.append(f"#s{i} = :s{i}")
-    expression = "SET " + ", ".join(sets)
-    if add:
-        adds = []
-        for i, (field, amount) in enumerate(add.items()):
-            names[f"#a{i}"] = field
-            values[f":a{i}"] = to_attr(amount)
-            adds.append(f"#a{i} :a{i}")
-        expression += " ADD " + ", ".join(adds)
-    if remove:
-        removes = []
-        for i, field in enumerate(remove):
-            names[f"#r{i}"] = field
-            removes.append(f"#r{i}")
-        expression += " REMOVE " + ", ".join(removes)
-
-    placeholders = []
-    for i, status in enumerate(sorted(from_statuses)):
-        values[f":f{i}"] = {"S": status}
-        placeholders.append(f":f{i}")
-    condition = f"#status IN ({', '.join(placeholders)})"
-    if expiry_condition is not None:
-        values[":now"] = to_attr(now)
-        condition += " AND " + _EXPIRY_CONDITIONS[expiry_condition]
-    for i, (field, wanted) in enumerate((require or {}).items()):
-        names[f"#q{i}"] = field
-        if wanted is None:
-            condition += f" AND attribute_not_exists(#q{i})"
-            continue
-        values[f":q{i}"] = to_attr(wanted.limit if isinstance(wanted, Below) else wanted)
-        condition += f" AND #q{i} {'<' if isinstance(wanted, Below) else '='} :q{i}"
-
+    expression = _Expression()
+    update = expression.update(set_values, add or {}, remove)
+    condition = expression.condition(from_statuses, expiry_condition, now, require or {})
     try:
         response = dynamodb.update_item(
             TableName=_table(),
             Key={"payment_id": {"S": payment_id}},
-            UpdateExpression=expression,
+            UpdateExpression=update,
             ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            ExpressionAttributeNames=expression.names,
+            ExpressionAttributeValues=expression.values,
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except dynamodb.exceptions.ConditionalCheckFailedException as exc:
         raise ConditionFailed(_old_item(exc)) from exc
     return from_item(response["Attributes"])
+
+
+@dataclass
+class _Expression:
+    """The names and values one conditional UpdateItem's two expressions share (placeholders
+    throughout, so no attribute name can clash with a reserved word)."""
+
+    names: dict[str, str] = field(default_factory=lambda: {"#status": "status"})
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def update(self, set_values: dict[str, Any], add: dict[str, int], remove: tuple[str, ...]) -> str:
+        sets, adds, removes = [], [], []
+        for i, (name, value) in enumerate(set_values.items()):
+            self.names[f"#s{i}"], self.values[f":s{i}"] = name, to_attr(value)
+            sets.append(f"#s{i} = :s{i}")
+        for i, (name, amount) in enumerate(add.items()):
+            self.names[f"#a{i}"], self.values[f":a{i}"] = name, to_attr(amount)
+            adds.append(f"#a{i} :a{i}")
+        for i, name in enumerate(remove):
+            self.names[f"#r{i}"] = name
+            removes.append(f"#r{i}")
+        clauses = [("SET ", sets), (" ADD ", adds), (" REMOVE ", removes)]
+        return "".join(keyword + ", ".join(parts) for keyword, parts in clauses if parts).strip()
+
+    def condition(
+        self, from_statuses: set[str], expiry: Expiry | None, now: float | None, require: dict[str, Any]
+    ) -> str:
+        placeholders = []
+        for i, status in enumerate(sorted(from_statuses)):
+            self.values[f":f{i}"] = {"S": status}
+            placeholders.append(f":f{i}")
+        condition = f"#status IN ({', '.join(placeholders)})"
+        if expiry is not None:
+            self.values[":now"] = to_attr(now)
+            condition += " AND " + _EXPIRY_CONDITIONS[expiry]
+        for i, (name, wanted) in enumerate(require.items()):
+            self.names[f"#q{i}"] = name
+            if wanted is None:
+                condition += f" AND attribute_not_exists(#q{i})"
+                continue
+            self.values[f":q{i}"] = to_attr(wanted.limit if isinstance(wanted, Below) else wanted)
+            condition += f" AND #q{i} {'<' if isinstance(wanted, Below) else '='} :q{i}"
+        return condition
 
 
 def query_due(
