@@ -16,7 +16,8 @@ import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bench.lifecycle_requests import Bench, Step
+    from bench.lifecycle_counting import Step
+    from bench.lifecycle_driver import Bench
 
 REFUND_TARGET_WRITES = 1
 REFUND_TARGET_READS = 1

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench.lifecycle_requests import form_field
+from bench.lifecycle_driver import form_field
 from harness.receiver import Receiver
 from harness.sandbox_process import SECRET, TOKEN, Sandbox
 

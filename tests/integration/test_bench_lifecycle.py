@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from bench import cost_model, lifecycle_requests
-from bench.lifecycle_requests import CountedSteps
+from bench.lifecycle_counting import CountedSteps
 
 
 def test_a_step_counts_product_clients_and_clients_created_during_it(aws):
