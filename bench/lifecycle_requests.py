@@ -130,7 +130,7 @@ def lifecycle_profile(
 ) -> Any:
     """The cost model's input: invocations per function (with their median durations and log
     bytes per invocation), request units, stored bytes. No SQS on the happy path."""
-    from bench.cost_model import Invocation, LifecycleProfile
+    from bench.cost_pricing import Invocation, LifecycleProfile
 
     per_function: dict[str, list[Step]] = {}
     for step in lifecycle.steps:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from bench import cost_model, lifecycle_requests
+from bench import cost_model, cost_pricing, lifecycle_requests
 from bench.lifecycle_counting import CountedSteps
 
 
@@ -67,7 +67,7 @@ def test_full_lifecycle_is_counted_per_step_and_priced_by_the_cost_model(monkeyp
     # priced on the real images: 1 table + by-status key change (delete + put) + leaving by-expiry
     assert expirer["write_units"] == 4
 
-    profile = cost_model.LifecycleProfile.from_dict(data["profile"])
+    profile = cost_pricing.LifecycleProfile.from_dict(data["profile"])
     calls = {i.function: i.per_lifecycle for i in profile.invocations}
     assert calls == {"CreatePaymentFunction": 1, "CheckoutFunction": 5, "WebhookSenderFunction": 1}
     assert profile.dynamodb_write_units == data["total"]["write_units"] >= data["total"]["writes"]

@@ -8,9 +8,9 @@ import os
 import pytest
 
 from bench import __main__ as bench_main
-from bench import cold_start, cost_model
+from bench import cold_start, cost_pricing
 from bench.common import shown_ratio
-from bench.cost_model import Invocation, LifecycleProfile
+from bench.cost_pricing import Invocation, LifecycleProfile
 from bench.ddb_counter import Index, item_size
 from bench.report import Figure, not_run, table, write_json
 
@@ -121,7 +121,7 @@ def test_lambda_bills_whole_milliseconds_times_memory():
 
 
 def test_cost_of_a_million_lifecycles_by_service():
-    cost = cost_model.lifecycle_cost(_profile(), lifecycles=1_000_000, retention_days=30)
+    cost = cost_pricing.lifecycle_cost(_profile(), lifecycles=1_000_000, retention_days=30)
     assert cost["API Gateway (REST)"] == pytest.approx(7.00)  # 2 x $3.50 per million
     assert cost["DynamoDB writes"] == pytest.approx(7 * 0.625)
     assert cost["DynamoDB reads"] == pytest.approx(0.125)
@@ -135,21 +135,22 @@ def test_cost_of_a_million_lifecycles_by_service():
 
 
 def test_cost_scales_linearly_with_volume():
-    one = sum(cost_model.lifecycle_cost(_profile(), lifecycles=1_000_000).values())
-    ten = sum(cost_model.lifecycle_cost(_profile(), lifecycles=10_000_000).values())
+    one = sum(cost_pricing.lifecycle_cost(_profile(), lifecycles=1_000_000).values())
+    ten = sum(cost_pricing.lifecycle_cost(_profile(), lifecycles=10_000_000).values())
     assert ten == pytest.approx(10 * one)
 
 
 def test_durations_stretch_to_the_vcpu_share_of_the_memory_size():
-    stretched = cost_model.at_lambda_cpu_share(_profile())
+    stretched = cost_pricing.at_lambda_cpu_share(_profile())
     assert stretched.invocations[0].duration_ms == pytest.approx(2.1 * 1769 / 512)
     big = Invocation("f", 1, 10.0, 3008, True)
-    assert cost_model.at_lambda_cpu_share(LifecycleProfile("x", False, [big], 0, 0)).invocations[0].duration_ms == 10.0
+    unchanged = cost_pricing.at_lambda_cpu_share(LifecycleProfile("x", False, [big], 0, 0))
+    assert unchanged.invocations[0].duration_ms == 10.0
 
 
 def test_fixed_monthly_cost_of_the_schedule_and_secrets():
     expirer = Invocation("ExpirerFunction", 0, 9.2, 512, False, log_bytes=0)
-    fixed = cost_model.fixed_monthly_cost(expirer, secret_readers=2, secrets=2)
+    fixed = cost_pricing.fixed_monthly_cost(expirer, secret_readers=2, secrets=2)
     runs = 30 * 24 * 60
     assert fixed["Expirer schedule (EventBridge)"] == pytest.approx(runs * 1e-6)
     assert fixed["Expirer schedule (Lambda)"] == pytest.approx(runs * (0.01 * 0.5 * 0.0000133334 + 0.2e-6))
@@ -176,7 +177,7 @@ def test_secret_readers_come_from_the_template_policies():
             "G": {"Type": "AWS::Serverless::Function", "Properties": {"Policies": ["AWSLambdaBasicExecutionRole"]}},
         }
     }
-    assert cost_model.secret_usage(template) == (1, 1)
+    assert cost_pricing.secret_usage(template) == (1, 1)
 
 
 # ---------------------------------------------------------------- DynamoDB unit estimates
