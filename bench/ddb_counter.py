@@ -227,8 +227,9 @@ class DynamoDBCounter:
                 self.read_units += self._read_units(items, consistent, aggregate=True)
         elif operation == "BatchGetItem":
             for table, items in parsed.get("Responses", {}).items():
+                consistent = params.get("RequestItems", {}).get(table, {}).get("ConsistentRead", False)
                 self.items_read += len(items)
-                self.read_units += self._read_units(items, False)
+                self.read_units += self._read_units(items, consistent)
                 for item in items:
                     self._remember(table, item)
         elif operation in ("PutItem", "UpdateItem", "DeleteItem"):

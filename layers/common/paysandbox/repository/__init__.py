@@ -69,12 +69,12 @@ def _plain(value: Any) -> Any:
 BATCH_GET_MAX = 100  # keys per BatchGetItem request (DynamoDB's limit)
 
 
-def batch_get(table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def batch_get(table: str, keys: list[dict[str, Any]], *, consistent: bool = True) -> list[dict[str, Any]]:
     """The items of these keys that exist, as plain dicts, in the order of ``keys``.
 
-    Strongly consistent, 100 keys per BatchGetItem, retrying whatever DynamoDB left
-    unprocessed. For the lists whose index holds keys only (an index entry that leaves the
-    item's other attributes out costs no write when they change).
+    100 keys per BatchGetItem, retrying whatever DynamoDB left unprocessed. For the lists
+    whose index leaves most attributes out (an index entry costs no write when an attribute
+    it leaves out changes).
     """
     key_names = sorted(keys[0]) if keys else []
 
@@ -84,7 +84,7 @@ def batch_get(table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
     unique = list({identity(k): k for k in keys}.values())
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(unique), BATCH_GET_MAX):
-        request: dict[str, Any] = {table: {"Keys": unique[start : start + BATCH_GET_MAX], "ConsistentRead": True}}
+        request: dict[str, Any] = {table: {"Keys": unique[start : start + BATCH_GET_MAX], "ConsistentRead": consistent}}
         while request:
             response = dynamodb.batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(table, []):
