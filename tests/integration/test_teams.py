@@ -89,12 +89,14 @@ def test_two_teams_and_the_default_team_each_see_only_their_own(sandbox_factory:
     # Each team has its own tx_1001, under the same id; the checkout links differ.
     assert {c["payment_id"] for c in created.values()} == {"pay_tx_1001"}
     assert len({c["checkout_url"] for c in created.values()}) == 3
-    # A team's checkout link cannot be derived from its tx_id: only the link it was given works.
-    for team in ("shop", "billing"):
+    # No team's checkout link (the default team's included) can be derived from its tx_id:
+    # only the link it was given works.
+    for team in ("default", "shop", "billing"):
         link = created[team]["checkout_url"]
         assert "tx_1001" not in link and _page_status(link) == 200
         assert _page_status(link[:-2] + ("AA" if not link.endswith("AA") else "BB")) == 404
         assert _page_status(f"{sandbox.url}/checkout/{team}%23pay_tx_1001") == 404
+    assert _page_status(f"{sandbox.url}/checkout/pay_tx_1001") == 404
 
     for team, headers in callers.items():
         status, view = sandbox.request("GET", "/api/payments/pay_tx_1001", headers=headers)
