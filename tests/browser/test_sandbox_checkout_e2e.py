@@ -23,6 +23,7 @@ from harness.sandbox_process import (
     TOKEN,
     Sandbox,
 )
+from paysandbox import signatures
 from tests.support import wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
@@ -49,7 +50,7 @@ def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
     sandbox: Sandbox = sandbox_factory(
         WEBHOOK_RETRY_DELAYS="1,1", WEBHOOK_MAX_ATTEMPTS="3", EXPIRER_INTERVAL_SECONDS="1"
     )
-    whsec = "whsec_" + base64.b64encode(SECRET.encode()).decode()
+    whsec = signatures.whsec(SECRET)
     assert whsec in sandbox.output()
 
     # Invoice flavour: the customer pays with the one-time-code card in Chromium.

@@ -22,6 +22,7 @@ from standardwebhooks import Webhook
 
 from harness.receiver import Received, Receiver, Reply
 from harness.sandbox_process import ROOT, SECRET, TOKEN, Sandbox, free_port, port_is_free
+from paysandbox import signatures
 from tests.support import invoice_body, v2_body, wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
@@ -400,7 +401,7 @@ def test_every_command_has_help(sandbox_factory: Any) -> None:
         assert shown.returncode == 0, (command, shown.stderr)
         assert "usage: paysandbox" in shown.stdout
     secret = cli(sandbox, "listen", "--print-secret")
-    assert secret.stdout.strip() == "whsec_" + base64.b64encode(SECRET.encode()).decode()
+    assert secret.stdout.strip() == signatures.whsec(SECRET)
 
 
 def test_ctrl_c_stops_listen_even_when_it_was_started_with_sigint_ignored() -> None:

@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from harness.receiver import Receiver
+from paysandbox import signatures
 from tests.integration.conftest import Pipeline
 from tests.support import Api, v2_body
 
@@ -50,7 +51,7 @@ def test_the_operator_token_is_the_one_in_secrets_manager(cloud_secrets: None, o
 def test_the_console_shows_the_webhook_secret_from_secrets_manager(cloud_secrets: None, operator: Api) -> None:
     status, body, _ = operator.call("GET", "/api/v2/console-config", headers={"Authorization": f"Bearer {CLOUD_TOKEN}"})
     assert status == 200, body
-    assert body["webhook_secret_whsec"] == "whsec_" + base64.b64encode(CLOUD_WEBHOOK_SECRET.encode()).decode()
+    assert body["webhook_secret_whsec"] == signatures.whsec(CLOUD_WEBHOOK_SECRET)
 
 
 def test_webhooks_are_signed_with_the_secret_from_secrets_manager(

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from harness.streams import StreamReader
 from sandbox.stack import Stack, deploy
 from sandbox.state import StateStore
 from sandbox.template import load_template, parameter_values
@@ -31,12 +32,8 @@ def _payment(payment_id: str, status: str) -> dict[str, Any]:
 
 
 def _stream(emulator: SimpleNamespace, stack: Stack) -> list[dict[str, Any]]:  # noqa: F811
-    arn = stack.get_att("Payments", "StreamArn")
-    shard = emulator.dynamodbstreams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = emulator.dynamodbstreams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    return list(emulator.dynamodbstreams.get_records(ShardIterator=iterator)["Records"])
+    """Every record on the Payments stream so far."""
+    return StreamReader(emulator.dynamodbstreams, stack.get_att("Payments", "StreamArn")).read_all()
 
 
 def test_a_snapshot_restores_items_and_queued_jobs_with_their_remaining_delay(

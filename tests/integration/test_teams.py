@@ -13,6 +13,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from harness.receiver import Received, Receiver
 from harness.sandbox_process import SECRET, TOKEN, Sandbox
+from paysandbox import signatures
 from tests.support import wait_for
 
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -59,7 +60,7 @@ def create_team(sandbox: Sandbox, team_id: str) -> dict[str, Any]:
     status, body = sandbox.request("POST", "/api/teams", {"team_id": team_id, "name": team_id.title()}, ADMIN)
     assert status == 201, body
     assert body["api_key"].startswith(f"psk_{team_id}_") and len(body["api_key"]) >= len(f"psk_{team_id}_") + 32
-    assert body["whsec"] == "whsec_" + base64.b64encode(body["webhook_secret"].encode()).decode()
+    assert body["whsec"] == signatures.whsec(body["webhook_secret"])
     return body
 
 
