@@ -17,12 +17,12 @@ Correctness: every answer is 200 with a new pending payment, and every payment i
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
 from typing import Any
 
 from bench.common import captured_stdout, median, moto_account, shown_ratio
+from bench.keep_alive import KeepAliveClient
 from bench.report import Figure
 
 NUMBER = 8
@@ -57,18 +57,14 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
         loaded = functions()
         gateway = Gateway(api_routes(loaded), port=0).start()
         function = loaded[FUNCTION]
-        connection = http.client.HTTPConnection("127.0.0.1", gateway.server.server_address[1], timeout=30)
+        client = KeepAliveClient(gateway.server.server_address[1])
         try:
 
             def via_http(reference: str) -> tuple[float, float]:
                 started, cpu = time.perf_counter(), time.process_time()
-                connection.request(
-                    "POST", "/api/create-invoice", _body(reference), {"Content-Type": "application/json"}
-                )
-                response = connection.getresponse()
-                answer = response.read()
+                status, answer = client.send("POST", "/api/create-invoice", _body(reference))
                 elapsed = time.perf_counter() - started, time.process_time() - cpu
-                _check(response.status, answer, created)
+                _check(status, answer, created)
                 return elapsed
 
             def direct(reference: str) -> tuple[float, float]:
@@ -93,7 +89,7 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
                 for measure in order:
                     (over_http if measure is via_http else in_process).append(measure(f"{measure.__name__}-{i}"))
         finally:
-            connection.close()
+            client.close()
             gateway.stop()
         stored = dynamodb.describe_table(TableName="Payments")["Table"].get("ItemCount")
         count = sum(1 for _ in _scan_ids(dynamodb))

@@ -20,7 +20,6 @@ not the deployed API's, where Lambda adds containers as concurrency grows.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import secrets
 import threading
@@ -28,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 
 from bench.common import local_sandbox, percentile
+from bench.keep_alive import KeepAliveClient
 from bench.report import Figure
 
 NUMBER = 6
@@ -60,35 +60,29 @@ def invoice_body(client: int, number: int) -> bytes:
 
 def create_invoices(port: int, index: int, start: threading.Barrier, until: list[float], result: Client) -> None:
     """POST create-invoice back to back on one keep-alive connection until the deadline; stop at the first error."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.connect()
-        start.wait()
-        number = 0
-        while time.perf_counter() < until[0]:
-            sent = time.perf_counter()
-            connection.request(
-                "POST", "/api/create-invoice", invoice_body(index, number), {"Content-Type": "application/json"}
-            )
-            response = connection.getresponse()
-            body = response.read()
-            answered = time.perf_counter()
-            if response.status != 200:
-                result.errors.append(f"HTTP {response.status}: {body[:200]!r}")
-                return
-            payment_id = json.loads(body).get("payment_id")
-            if not payment_id:
-                result.errors.append(f"200 without a payment_id: {body[:200]!r}")
-                return
-            result.latencies.append(answered - sent)
-            result.payment_ids.append(payment_id)
-            result.finished_at = answered
-            number += 1
-    except Exception as error:  # a refused or dropped connection is an error too
-        result.errors.append(f"{type(error).__name__}: {error}")
-        start.abort()  # never leave the others waiting at the barrier
-    finally:
-        connection.close()
+    with KeepAliveClient(port) as client:
+        try:
+            client.connect()
+            start.wait()
+            number = 0
+            while time.perf_counter() < until[0]:
+                sent = time.perf_counter()
+                status, body = client.send("POST", "/api/create-invoice", invoice_body(index, number))
+                answered = time.perf_counter()
+                if status != 200:
+                    result.errors.append(f"HTTP {status}: {body[:200]!r}")
+                    return
+                payment_id = json.loads(body).get("payment_id")
+                if not payment_id:
+                    result.errors.append(f"200 without a payment_id: {body[:200]!r}")
+                    return
+                result.latencies.append(answered - sent)
+                result.payment_ids.append(payment_id)
+                result.finished_at = answered
+                number += 1
+        except Exception as error:  # a refused or dropped connection is an error too
+            result.errors.append(f"{type(error).__name__}: {error}")
+            start.abort()  # never leave the others waiting at the barrier
 
 
 def run(earlier: dict[str, Figure] | None = None) -> Figure:
