@@ -7,15 +7,13 @@ runs in a test.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Iterator
 
 import boto3
 import pytest
 
 from harness.receiver import Receiver
+from harness.webhook_checks import verified_payload
 from paysandbox import signatures
 from tests.integration.conftest import Pipeline
 from tests.support import Api, v2_body
@@ -69,5 +67,4 @@ def test_webhooks_are_signed_with_the_secret_from_secrets_manager(
     pipeline.run()
 
     (request,) = receiver.requests
-    expected = base64.b64encode(hmac.new(CLOUD_WEBHOOK_SECRET.encode(), request.body, hashlib.sha256).digest())
-    assert request.headers["X-Payment-Signature"] == expected.decode()
+    verified_payload(request, CLOUD_WEBHOOK_SECRET)

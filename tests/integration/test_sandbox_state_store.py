@@ -10,9 +10,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from harness.streams import StreamReader
-from sandbox.stack import Stack, deploy
+from sandbox.deployment import deploy_template
+from sandbox.stack import Stack
 from sandbox.state import StateStore
-from sandbox.template import load_template, parameter_values
 from tests.integration.emulator import REGION, _emulator_server, emulator, stack  # noqa: F401  (fixtures)
 
 
@@ -51,11 +51,7 @@ def test_a_snapshot_restores_items_and_queued_jobs_with_their_remaining_delay(
 
     # a fresh emulator, as after a restart
     urllib.request.urlopen(urllib.request.Request(f"{emulator.url}/moto-api/reset", method="POST"), timeout=10)
-    template = load_template()
-    fresh = deploy(
-        template, emulator.dynamodb, emulator.sqs, emulator.secretsmanager, region=REGION,
-        parameters=parameter_values(template), secret_values={"WebhookSecret": "kept", "ServiceAuthToken": "t"},
-    )  # fmt: skip
+    fresh = deploy_template(emulator, REGION, {"WEBHOOK_SECRET": "kept", "SERVICE_AUTH_TOKEN": "t"}).stack
     counts = StateStore(tmp_path, fresh, emulator).restore()
 
     assert counts["payments"] == 1 and counts["queued jobs"] == 2
