@@ -1,4 +1,4 @@
-"""Figure 10 - the per-request cost of team authentication on a warm function (SPEC §11).
+"""Figure 10 - the per-request cost of team authentication on a warm function.
 
 Warm, in-process, under moto: ``GET /api/payments/{id}`` through the real CreatePaymentFunction
 handler, keyless (the default team: no authentication) against the same call with a team key

@@ -17,7 +17,7 @@ so it measures the delivery rate under a burst.
 
 Correctness, checked before anything is reported: every one of the 200 webhooks arrived
 exactly once (none missing, no duplicate, nothing for an unknown payment, also after a short
-grace period), each verified with the receiver code of SPEC section 5 and the
+grace period), each verified with the X-Signature receiver code of docs/webhooks.md and the
 ``WEBHOOK_SECRET`` the sandbox was started with, and each payment then reads
 ``webhook_status == "delivered"`` through the API.
 """
@@ -53,7 +53,7 @@ DUPLICATE_GRACE_SECONDS = 1.0  # a duplicate would come from the same poller wit
 
 
 def spec_signature(secret: str, payload: Any) -> str:
-    """X-Signature exactly as SPEC section 5 tells receivers to compute it."""
+    """X-Signature exactly as docs/webhooks.md tells receivers to compute it."""
     return hmac.new(secret.encode(), json.dumps(payload, sort_keys=True).encode(), hashlib.sha256).hexdigest()
 
 

@@ -1,4 +1,4 @@
-"""The ``paysandbox`` command line against the local sandbox, both as subprocesses (SPEC §13):
+"""The ``paysandbox`` command line against the local sandbox, both as subprocesses (docs/events.md):
 ``listen`` forwards events signed as real deliveries, survives a restart of the API without
 losing or repeating one; ``trigger`` produces each event; ``events list`` filters by delivery."""
 
@@ -24,7 +24,7 @@ from paysandbox import signatures
 from tests.support import invoice_body, v2_body, wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
-LISTEN_LAG = 2.0  # SPEC §13: locally, `listen` is at most 2 s behind the event
+LISTEN_LAG = 2.0  # Locally, `listen` is at most 2 s behind the event
 
 
 def cli_env(sandbox: Sandbox) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The events API on moto (SPEC §13): one record per event however often the stream repeats
+"""The events API on moto: one record per event however often the stream repeats
 it, its delivery followed across retries, and each team reading only its own events."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Teams (SPEC §11) through the local sandbox over HTTP: two teams and the default team side
+"""Teams through the local sandbox over HTTP: two teams and the default team side
 by side, each with its own key, secret and payments."""
 
 from __future__ import annotations

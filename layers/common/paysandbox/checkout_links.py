@@ -1,4 +1,4 @@
-"""Checkout links (SPEC §11): public, so unique across the stack and, for a team's payment,
+"""Checkout links (docs/teams.md): public, so unique across the stack and, for a team's payment,
 not derivable from its tx_id or reference.
 
 A team's payment is linked as ``/checkout/<base64url(table key)>.<MAC>``, the MAC an HMAC of

@@ -1,4 +1,4 @@
-"""The operator's side of webhook deliveries: the delivery log and redelivery (SPEC §5).
+"""The operator's side of webhook deliveries: the delivery log and redelivery (docs/webhooks.md).
 
 Only the operator and events APIs reach these; the sender's hot path never imports the
 pydantic models that ``payments.get_payment`` brings, so they are imported lazily.
@@ -18,7 +18,7 @@ from paysandbox.webhook_events import event_from_attempt
 
 
 def delivery_log(payment_id: str, team: str = scope.DEFAULT_TEAM) -> list[dict[str, Any]]:
-    """Every attempt of a team's payment, oldest first, in the SPEC §5 log shape (never the secret)."""
+    """Every attempt of a team's payment, oldest first, in the delivery log's shape (never the secret)."""
     from paysandbox.payments import get_payment
 
     payment_id = get_payment(payment_id, team).payment_id  # 404 for an unknown payment

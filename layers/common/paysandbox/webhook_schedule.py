@@ -16,7 +16,7 @@ from paysandbox.settings import get_settings
 logger = Logger(child=True)
 metrics = Metrics()
 
-RETRY_AFTER_CEILING = 3600  # seconds (SPEC §5): a later Retry-After is retried at the ceiling
+RETRY_AFTER_CEILING = 3600  # seconds: a later Retry-After is retried at the ceiling
 
 
 def retry_delay(next_attempt: int, retry_after: float | None) -> float:
@@ -69,7 +69,7 @@ def schedule_next(
         metrics.add_metric(name="Delivered", unit=MetricUnit.Count, value=1)
     elif outcome == "gone":
         # The merchant said stop: no more attempts, but the event still ends in the DLQ so it
-        # is never silently dropped (SPEC: every event ends delivered or dead-lettered).
+        # is never silently dropped (every event ends delivered or dead-lettered).
         dead_letter({**job, "attempt": number}, {"outcome": outcome, "attempts": number})
         webhook_status = "gone"
         metrics.add_metric(name="Gone", unit=MetricUnit.Count, value=1)
