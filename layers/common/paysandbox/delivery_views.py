@@ -13,6 +13,7 @@ from paysandbox import clock, scope
 from paysandbox.errors import Conflict
 from paysandbox.repository import deliveries as store
 from paysandbox.repository import events as event_store
+from paysandbox.repository import payment_webhooks
 from paysandbox.retry_queue import enqueue
 from paysandbox.webhook_events import event_from_attempt
 
@@ -78,5 +79,5 @@ def start_chain(first_attempt: dict[str, Any]) -> dict[str, Any]:
     }
     enqueue(job, 0)
     event_store.record_delivery(payment_id, first_attempt["sk"], "pending", None, attempts=0)
-    store.set_payment_webhook_status(payment_id, latest["status"], "pending")
+    payment_webhooks.set_payment_webhook_status(payment_id, latest["status"], "pending")
     return {"payment_id": scope.public_id(payment_id), "event_id": latest["event_id"], "chain": chain}

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from paysandbox import clock
-from paysandbox.repository import deliveries as store
+from paysandbox.repository import payment_webhooks
 from paysandbox.retry_queue import dead_letter, enqueue
 from paysandbox.settings import get_settings
 
@@ -85,5 +85,5 @@ def schedule_next(
         metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
         logger.warning("webhook dead-lettered", extra={"payment_id": payment_id, "event_id": event_id})
-    store.set_payment_webhook_status(payment_id, event["status"], webhook_status, add_attempts=1)
+    payment_webhooks.set_payment_webhook_status(payment_id, event["status"], webhook_status, add_attempts=1)
     return after
