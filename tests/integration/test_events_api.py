@@ -79,3 +79,24 @@ def test_a_team_reads_only_its_own_events(pipeline: Pipeline, receiver: Receiver
         assert (status, body["error"]["code"]) == (404, "event_not_found"), path
     # And after its own event, the default team's tail is empty, though shop's event is newer
     assert _events(operator, f"after={ours['event_id']}") == []
+
+
+def test_a_cursor_from_another_teams_event_list_is_refused(
+    pipeline: Pipeline, receiver: Receiver, merchant: Api, operator: Api
+) -> None:
+    from paysandbox import events, teams
+
+    key = {"Authorization": f"Bearer {teams.create({'team_id': 'kiosk'})['api_key']}"}
+    for tx_id in ("one", "two"):
+        status, created, _ = merchant.call(
+            "POST", "/api/v2/payments", v2_body(tx_id=tx_id, callback_url=receiver.url()), headers=key
+        )
+        assert status == 200, created
+        confirm = {"payment_id": created["payment_id"]}
+        assert Api("confirm").call("POST", "/api/v2/confirm-payment", confirm, headers=key)[0] == 200
+    pipeline.run()
+    kiosk_cursor = events.list_events("kiosk", limit=1)["next_cursor"]
+    assert kiosk_cursor
+
+    status, body, _ = operator.call("GET", "/api/events", headers=OPERATOR, query=f"cursor={kiosk_cursor}")
+    assert (status, body["error"]["code"]) == (422, "invalid_cursor")

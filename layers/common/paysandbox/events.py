@@ -13,7 +13,7 @@ from typing import Any
 
 from paysandbox import clock, scope
 from paysandbox.errors import NotFound, ValidationFailed
-from paysandbox.repository import decode_cursor, encode_cursor
+from paysandbox.repository import decode_cursor, encode_cursor, key_values
 from paysandbox.repository import events as store
 
 EVENT_TYPES = ("payment.completed", "payment.failed", "payment.expired", "payment.refunded", "refund.failed")
@@ -54,7 +54,7 @@ def list_events(
     start_key = None
     if cursor:
         start_key = decode_cursor(cursor, store.CURSOR_KEYS)
-        if start_key is None or start_key["event_team"]["S"] != team:
+        if start_key is None or key_values(start_key)["event_team"] != team:
             raise ValidationFailed("The cursor is not valid for this list.", code="invalid_cursor")
     after_seq = None
     if after:
