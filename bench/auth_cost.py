@@ -1,4 +1,4 @@
-"""Figure 10 - the per-request cost of team authentication on a warm function (SPEC §11).
+"""Figure 10 - the per-request cost of team authentication on a warm function.
 
 Warm, in-process, under moto: ``GET /api/payments/{id}`` through the real CreatePaymentFunction
 handler, keyless (the default team: no authentication) against the same call with a team key
@@ -14,7 +14,7 @@ import json
 import time
 from typing import Any
 
-from bench.common import captured_stdout, median
+from bench.common import captured_stdout, interleaved, median
 from bench.report import Figure
 from harness.fake_aws import moto_account
 
@@ -33,60 +33,13 @@ def _event(payment_id: str, headers: dict[str, str]) -> dict[str, Any]:
     return proxy_event("GET", f"/api/payments/{payment_id}", headers=headers)
 
 
+Calls = list[tuple[float, int]]  # (CPU seconds, DynamoDB requests) per call
+
+
 def run(earlier: dict[str, Figure] | None = None) -> Figure:
-    import os
-
-    from sandbox.functions import functions
-
-    with moto_account():
-        merchant, operator = functions()["CreatePaymentFunction"], functions()["ConfirmFunction"]
-        admin = {"Authorization": f"Bearer {os.environ[ADMIN_VARIABLE]}", "Content-Type": "application/json"}
-        from sandbox.apigw import proxy_event
-
-        with captured_stdout():
-            created = operator.invoke(proxy_event("POST", "/api/teams", headers=admin, body='{"team_id": "bench"}'))
-            key = {"Authorization": f"Bearer {json.loads(created['body'])['api_key']}"}
-            body = {"version": "v2", "tx_id": "t1", "order_id": 1, "user_id": 1, "amount": 100}
-            payload = json.dumps({**body, "callback_url": "https://merchant.example.com/h"})
-            json_type = {"Content-Type": "application/json"}
-            for headers in (json_type, {**json_type, **key}):
-                merchant.invoke(proxy_event("POST", "/api/v2/payments", headers=headers, body=payload))
-
-        from paysandbox.repository import dynamodb
-
-        requests: list[str] = []
-
-        def record(model: Any, **_: Any) -> None:
-            requests.append(model.name)
-
-        def call(headers: dict[str, str]) -> tuple[float, int]:
-            requests.clear()
-            started = time.process_time()
-            response = merchant.invoke(_event("pay_t1", headers))
-            elapsed = time.process_time() - started
-            if response["statusCode"] != 200 or json.loads(response["body"])["payment_id"] != "pay_t1":
-                raise RuntimeError(f"GET failed: {response}")
-            return elapsed, len(requests)
-
-        keyless: list[float] = []
-        keyed: list[float] = []
-        keyless_requests: set[int] = set()
-        keyed_requests: set[int] = set()
-        dynamodb.meta.events.register("provide-client-params.dynamodb.*", record)
-        try:
-            with captured_stdout():
-                for _ in range(WARMUP):
-                    call({})
-                    call(key)
-                pair = [({}, keyless, keyless_requests), (key, keyed, keyed_requests)]
-                for i in range(ITERATIONS):
-                    for headers, times, counts in pair if i % 2 else pair[::-1]:
-                        elapsed, made = call(headers)
-                        times.append(elapsed)
-                        counts.add(made)
-        finally:
-            dynamodb.meta.events.unregister("provide-client-params.dynamodb.*", record)
-
+    keyless_calls, keyed_calls = measure()
+    keyless, keyed = [seconds for seconds, _ in keyless_calls], [seconds for seconds, _ in keyed_calls]
+    keyless_requests, keyed_requests = {n for _, n in keyless_calls}, {n for _, n in keyed_calls}
     keyless_ms, keyed_ms = median(keyless) * 1000, median(keyed) * 1000
     extra_requests = max(keyed_requests) - min(keyless_requests)
     extra_ms = keyed_ms - keyless_ms
@@ -105,3 +58,52 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             "clock": "CPU time per call (time.process_time)",
         },
     )
+
+
+def measure() -> tuple[Calls, Calls]:
+    """Keyless and keyed GETs of one payment through the warm handler, interleaved under moto."""
+    from sandbox.functions import functions
+
+    with moto_account():
+        merchant, operator = functions()["CreatePaymentFunction"], functions()["ConfirmFunction"]
+        with captured_stdout():
+            key = {"Authorization": f"Bearer {_team_with_payments(merchant, operator)}"}
+        from paysandbox.repository import dynamodb
+
+        requests: list[str] = []
+
+        def record(model: Any, **_: Any) -> None:
+            requests.append(model.name)
+
+        def call(headers: dict[str, str]) -> tuple[float, int]:
+            requests.clear()
+            started = time.process_time()
+            response = merchant.invoke(_event("pay_t1", headers))
+            elapsed = time.process_time() - started
+            if response["statusCode"] != 200 or json.loads(response["body"])["payment_id"] != "pay_t1":
+                raise RuntimeError(f"GET failed: {response}")
+            return elapsed, len(requests)
+
+        dynamodb.meta.events.register("provide-client-params.dynamodb.*", record)
+        try:
+            with captured_stdout():
+                return interleaved(lambda n: call({}), lambda n: call(key), WARMUP, ITERATIONS)
+        finally:
+            dynamodb.meta.events.unregister("provide-client-params.dynamodb.*", record)
+
+
+def _team_with_payments(merchant: Any, operator: Any) -> str:
+    """Create the team ``bench`` and payment ``pay_t1`` keyless and with its key; the team's key."""
+    import os
+
+    from sandbox.apigw import proxy_event
+
+    admin = {"Authorization": f"Bearer {os.environ[ADMIN_VARIABLE]}", "Content-Type": "application/json"}
+    created = operator.invoke(proxy_event("POST", "/api/teams", headers=admin, body='{"team_id": "bench"}'))
+    api_key = str(json.loads(created["body"])["api_key"])
+    body = {"version": "v2", "tx_id": "t1", "order_id": 1, "user_id": 1, "amount": 100}
+    payload = json.dumps({**body, "callback_url": "https://merchant.example.com/h"})
+    json_type = {"Content-Type": "application/json"}
+    for headers in (json_type, {**json_type, "Authorization": f"Bearer {api_key}"}):
+        merchant.invoke(proxy_event("POST", "/api/v2/payments", headers=headers, body=payload))
+    return api_key

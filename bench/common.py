@@ -1,4 +1,4 @@
-"""Small helpers the benchmarks share: medians, quiet stdout, a fresh moto account (harness)."""
+"""Small helpers the benchmarks share: medians, interleaved measuring, quiet stdout, a fresh moto account (harness)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import math
 import os
 import statistics
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 # moto must be imported before any layer module creates its module-level boto3 client, so
 # that client gets moto's stub handler (moto registers it with botocore on import).
@@ -32,6 +32,31 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
     return ordered[index]
+
+
+First = TypeVar("First")
+Second = TypeVar("Second")
+
+
+def interleaved(
+    first: Callable[[int], First], second: Callable[[int], Second], warmup: int, iterations: int
+) -> tuple[list[First], list[Second]]:
+    """Each measurement ``iterations`` times after ``warmup`` unrecorded rounds, alternating
+    which goes first so neither always runs in the state the other left. Each call gets its
+    round's number (0, 1, ... across warm-up and measured rounds); results in round order."""
+    for n in range(warmup):
+        first(n)
+        second(n)
+    firsts: list[First] = []
+    seconds: list[Second] = []
+    for i in range(iterations):
+        if i % 2:
+            firsts.append(first(warmup + i))
+            seconds.append(second(warmup + i))
+        else:
+            seconds.append(second(warmup + i))
+            firsts.append(first(warmup + i))
+    return firsts, seconds
 
 
 @dataclass

@@ -19,10 +19,11 @@ def measure_partial_lifecycle(count: int = SAMPLE_LIFECYCLES) -> tuple[Lifecycle
 
     Returns the per-lifecycle profile and the expirer's empty run (priced as a fixed cost).
     """
-    from bench.expirer_scaling import scheduled_event
+    from bench.expirer_scaling import EXPIRER_RULE
     from bench.handler_overhead import invoice_event
     from sandbox.apigw import proxy_event
     from sandbox.functions import functions
+    from sandbox.lambda_events import scheduled_event
 
     found = functions()
     create, confirm, expirer = found["CreatePaymentFunction"], found["ConfirmFunction"], found["ExpirerFunction"]
@@ -60,7 +61,7 @@ def measure_partial_lifecycle(count: int = SAMPLE_LIFECYCLES) -> tuple[Lifecycle
             counter.reset()
             with captured_stdout() as logs:
                 started = time.process_time()
-                run = expirer.invoke(scheduled_event())
+                run = expirer.invoke(scheduled_event(EXPIRER_RULE))
                 expirer_ms = (time.process_time() - started) * 1000
             if run.get("expired") != 0:
                 raise RuntimeError(f"the expirer expired confirmed payments: {run}")
@@ -97,18 +98,19 @@ def measure_partial_lifecycle(count: int = SAMPLE_LIFECYCLES) -> tuple[Lifecycle
 
 def measure_empty_expirer_run(runs: int = 5) -> Invocation:
     """The every-minute expirer finding nothing due (the fixed monthly cost): warm median."""
-    from bench.expirer_scaling import scheduled_event
+    from bench.expirer_scaling import EXPIRER_RULE
     from sandbox.functions import functions
+    from sandbox.lambda_events import scheduled_event
 
     expirer = functions()["ExpirerFunction"]
     durations, log_bytes = [], 0
     with moto_account():
         expirer.load()
-        expirer.invoke(scheduled_event())  # warm up
+        expirer.invoke(scheduled_event(EXPIRER_RULE))  # warm up
         for _ in range(runs):
             with captured_stdout() as logs:
                 started = time.process_time()
-                result = expirer.invoke(scheduled_event())
+                result = expirer.invoke(scheduled_event(EXPIRER_RULE))
                 durations.append((time.process_time() - started) * 1000)
             log_bytes += logs.bytes_written
             if result.get("expired") != 0:

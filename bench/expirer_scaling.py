@@ -20,7 +20,7 @@ from typing import Any
 from bench.common import captured_stdout, moto_account
 from bench.ddb_counter import attach_counter
 from bench.report import Figure
-from sandbox import lambda_events
+from sandbox.lambda_events import scheduled_event
 
 NUMBER = 4
 NAME = "expirer scaling, items read by one run"
@@ -89,11 +89,6 @@ def seed(client: Any, settled: int, now: float) -> tuple[list[str], list[str]]:
 EXPIRER_RULE = "arn:aws:events:eu-west-1:123456789012:rule/ExpirerEveryMinute"
 
 
-def scheduled_event() -> dict[str, Any]:
-    """The event EventBridge hands the expirer's schedule (built as the sandbox builds it)."""
-    return lambda_events.scheduled_event(EXPIRER_RULE)
-
-
 def one_size(settled: int) -> dict[str, Any]:
     from sandbox.functions import functions
 
@@ -109,7 +104,7 @@ def one_size(settled: int) -> dict[str, Any]:
 
         with attach_counter(dynamodb) as counter, captured_stdout():
             started = time.perf_counter()
-            result = function.invoke(scheduled_event())
+            result = function.invoke(scheduled_event(EXPIRER_RULE))
             run_seconds = time.perf_counter() - started
             counts = counter.snapshot()
 

@@ -17,12 +17,12 @@ Correctness: every answer is 200 with a new pending payment, and every payment i
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
 from typing import Any
 
-from bench.common import captured_stdout, median, moto_account, shown_ratio
+from bench.common import captured_stdout, interleaved, median, moto_account, shown_ratio
+from bench.keep_alive import KeepAliveClient
 from bench.report import Figure
 
 NUMBER = 8
@@ -45,61 +45,11 @@ def _body(reference: str) -> bytes:
     ).encode()
 
 
+Timings = list[tuple[float, float]]  # (wall, cpu) seconds per call
+
+
 def run(earlier: dict[str, Figure] | None = None) -> Figure:
-    from sandbox.apigw import proxy_event
-    from sandbox.functions import functions
-    from sandbox.gateway import Gateway, api_routes
-
-    created: list[str] = []
-    over_http: list[tuple[float, float]] = []  # (wall, cpu) seconds
-    in_process: list[tuple[float, float]] = []
-    with moto_account() as dynamodb, captured_stdout():
-        loaded = functions()
-        gateway = Gateway(api_routes(loaded), port=0).start()
-        function = loaded[FUNCTION]
-        connection = http.client.HTTPConnection("127.0.0.1", gateway.server.server_address[1], timeout=30)
-        try:
-
-            def via_http(reference: str) -> tuple[float, float]:
-                started, cpu = time.perf_counter(), time.process_time()
-                connection.request(
-                    "POST", "/api/create-invoice", _body(reference), {"Content-Type": "application/json"}
-                )
-                response = connection.getresponse()
-                answer = response.read()
-                elapsed = time.perf_counter() - started, time.process_time() - cpu
-                _check(response.status, answer, created)
-                return elapsed
-
-            def direct(reference: str) -> tuple[float, float]:
-                started, cpu = time.perf_counter(), time.process_time()
-                event = proxy_event(
-                    "POST",
-                    "/api/create-invoice",
-                    resource="/api/create-invoice",
-                    headers={"Content-Type": "application/json"},
-                    body=_body(reference),
-                )
-                result: dict[str, Any] = function.invoke(event)
-                elapsed = time.perf_counter() - started, time.process_time() - cpu
-                _check(int(result["statusCode"]), str(result["body"]).encode(), created)
-                return elapsed
-
-            for i in range(WARMUP):
-                via_http(f"warm-http-{i}")
-                direct(f"warm-direct-{i}")
-            for i in range(ITERATIONS):
-                order = (via_http, direct) if i % 2 else (direct, via_http)
-                for measure in order:
-                    (over_http if measure is via_http else in_process).append(measure(f"{measure.__name__}-{i}"))
-        finally:
-            connection.close()
-            gateway.stop()
-        stored = dynamodb.describe_table(TableName="Payments")["Table"].get("ItemCount")
-        count = sum(1 for _ in _scan_ids(dynamodb))
-    if count != len(created) or len(set(created)) != len(created):
-        raise RuntimeError(f"{len(created)} invoices answered 200 but {count} stored (ItemCount {stored})")
-
+    over_http, in_process = measure()
     http_ms, direct_ms = (median([cpu for _, cpu in side]) * 1000 for side in (over_http, in_process))
     http_wall, direct_wall = (median([wall for wall, _ in side]) * 1000 for side in (over_http, in_process))
     ratio = shown_ratio(http_ms / direct_ms)
@@ -119,6 +69,55 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             "in_process_wall_median_ms": round(direct_wall, 3),
         },
     )
+
+
+def measure() -> tuple[Timings, Timings]:
+    """The same create-invoice over HTTP through the gateway and in-process, interleaved under moto.
+
+    Raises unless every invoice answered 200 is stored, once.
+    """
+    from sandbox.apigw import proxy_event
+    from sandbox.functions import functions
+    from sandbox.gateway import Gateway, api_routes
+
+    created: list[str] = []
+    with moto_account() as dynamodb, captured_stdout():
+        loaded = functions()
+        gateway = Gateway(api_routes(loaded), port=0).start()
+        function = loaded[FUNCTION]
+        client = KeepAliveClient(gateway.server.server_address[1])
+        try:
+
+            def via_http(n: int) -> tuple[float, float]:
+                started, cpu = time.perf_counter(), time.process_time()
+                status, answer = client.send("POST", "/api/create-invoice", _body(f"via_http-{n}"))
+                elapsed = time.perf_counter() - started, time.process_time() - cpu
+                _check(status, answer, created)
+                return elapsed
+
+            def direct(n: int) -> tuple[float, float]:
+                started, cpu = time.perf_counter(), time.process_time()
+                event = proxy_event(
+                    "POST",
+                    "/api/create-invoice",
+                    resource="/api/create-invoice",
+                    headers={"Content-Type": "application/json"},
+                    body=_body(f"direct-{n}"),
+                )
+                result: dict[str, Any] = function.invoke(event)
+                elapsed = time.perf_counter() - started, time.process_time() - cpu
+                _check(int(result["statusCode"]), str(result["body"]).encode(), created)
+                return elapsed
+
+            over_http, in_process = interleaved(via_http, direct, WARMUP, ITERATIONS)
+        finally:
+            client.close()
+            gateway.stop()
+        stored = dynamodb.describe_table(TableName="Payments")["Table"].get("ItemCount")
+        count = sum(1 for _ in _scan_ids(dynamodb))
+    if count != len(created) or len(set(created)) != len(created):
+        raise RuntimeError(f"{len(created)} invoices answered 200 but {count} stored (ItemCount {stored})")
+    return over_http, in_process
 
 
 def _check(status: int, answer: bytes, created: list[str]) -> None:

@@ -21,7 +21,7 @@ import secrets
 import time
 from typing import Any
 
-from bench.common import captured_stdout, median, moto_account, shown_ratio
+from bench.common import captured_stdout, interleaved, median, moto_account, shown_ratio
 from bench.report import Figure
 
 NUMBER = 2
@@ -69,61 +69,11 @@ def bare_item(payment_id: str, now: float) -> dict[str, Any]:
     }
 
 
+Timings = list[tuple[float, float]]  # (cpu, wall) seconds per call
+
+
 def run(earlier: dict[str, Figure] | None = None) -> Figure:
-    from sandbox.functions import functions
-
-    with moto_account() as admin:
-        function = functions()[FUNCTION]
-        function.load()
-        from paysandbox.repository import dynamodb  # the handler's own client
-
-        def via_handler(i: int) -> tuple[float, float]:
-            event = invoice_event(f"bench-{i}")
-            started, started_cpu = time.perf_counter(), time.process_time()
-            response = function.invoke(event)
-            elapsed = (time.process_time() - started_cpu, time.perf_counter() - started)
-            body = json.loads(response["body"])
-            if response["statusCode"] != 200 or body.get("status") != "pending" or "payment_id" not in body:
-                raise RuntimeError(f"create-invoice failed: {response}")
-            created.append(body["payment_id"])
-            return elapsed
-
-        def bare(i: int) -> tuple[float, float]:
-            item = bare_item(f"inv_{secrets.token_hex(14)}", time.time())
-            started, started_cpu = time.perf_counter(), time.process_time()
-            dynamodb.put_item(
-                TableName="Payments",
-                Item=item,
-                ConditionExpression="attribute_not_exists(payment_id)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-            return time.process_time() - started_cpu, time.perf_counter() - started
-
-        created: list[str] = []
-        handler_times: list[tuple[float, float]] = []  # (cpu, wall) seconds
-        bare_times: list[tuple[float, float]] = []
-        with captured_stdout() as logs:
-            for i in range(WARMUP):
-                via_handler(i)
-                bare(i)
-            created.clear()
-            for i in range(ITERATIONS):
-                if i % 2:
-                    handler_times.append(via_handler(i))
-                    bare_times.append(bare(i))
-                else:
-                    bare_times.append(bare(i))
-                    handler_times.append(via_handler(i))
-
-        # The work was really done: every invoice the handler answered for is stored, pending.
-        stored = admin.scan(TableName="Payments", Select="COUNT")["Count"]
-        if stored != 2 * (WARMUP + ITERATIONS):
-            raise RuntimeError(f"expected {2 * (WARMUP + ITERATIONS)} stored payments, found {stored}")
-        for payment_id in created[:: max(1, len(created) // 20)]:
-            item = admin.get_item(TableName="Payments", Key={"payment_id": {"S": payment_id}})["Item"]
-            if item["status"]["S"] != "pending":
-                raise RuntimeError(f"{payment_id} is not pending")
-
+    handler_times, bare_times, log_bytes = measure()
     handler_ms = median([cpu for cpu, _ in handler_times]) * 1000
     bare_ms = median([cpu for cpu, _ in bare_times]) * 1000
     handler_wall_ms = median([wall for _, wall in handler_times]) * 1000
@@ -145,6 +95,58 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             "clock": "CPU time per call (time.process_time); wall medians below",
             "handler_wall_median_ms": round(handler_wall_ms, 3),
             "bare_put_wall_median_ms": round(bare_wall_ms, 3),
-            "log_bytes_per_invocation": round(logs.bytes_written / (WARMUP + ITERATIONS), 1),
+            "log_bytes_per_invocation": round(log_bytes / (WARMUP + ITERATIONS), 1),
         },
     )
+
+
+def measure() -> tuple[Timings, Timings, int]:
+    """Handler calls and bare PutItems under moto, interleaved; also the bytes the handler logged.
+
+    Raises unless every invoice the handler answered for is stored, pending.
+    """
+    from sandbox.functions import functions
+
+    created: list[str] = []
+    with moto_account() as admin:
+        function = functions()[FUNCTION]
+        function.load()
+        from paysandbox.repository import dynamodb  # the handler's own client
+
+        def via_handler(n: int) -> tuple[float, float]:
+            event = invoice_event(f"bench-{n}")
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = function.invoke(event)
+            elapsed = (time.process_time() - started_cpu, time.perf_counter() - started)
+            body = json.loads(response["body"])
+            if response["statusCode"] != 200 or body.get("status") != "pending" or "payment_id" not in body:
+                raise RuntimeError(f"create-invoice failed: {response}")
+            created.append(body["payment_id"])
+            return elapsed
+
+        def bare(n: int) -> tuple[float, float]:
+            item = bare_item(f"inv_{secrets.token_hex(14)}", time.time())
+            started, started_cpu = time.perf_counter(), time.process_time()
+            dynamodb.put_item(
+                TableName="Payments",
+                Item=item,
+                ConditionExpression="attribute_not_exists(payment_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return time.process_time() - started_cpu, time.perf_counter() - started
+
+        with captured_stdout() as logs:
+            handler_times, bare_times = interleaved(via_handler, bare, WARMUP, ITERATIONS)
+        check_stored(admin, created[WARMUP:])
+    return handler_times, bare_times, logs.bytes_written
+
+
+def check_stored(admin: Any, created: list[str]) -> None:
+    """The work was really done: every invoice the handler answered for is stored, pending."""
+    stored = admin.scan(TableName="Payments", Select="COUNT")["Count"]
+    if stored != 2 * (WARMUP + ITERATIONS):
+        raise RuntimeError(f"expected {2 * (WARMUP + ITERATIONS)} stored payments, found {stored}")
+    for payment_id in created[:: max(1, len(created) // 20)]:
+        item = admin.get_item(TableName="Payments", Key={"payment_id": {"S": payment_id}})["Item"]
+        if item["status"]["S"] != "pending":
+            raise RuntimeError(f"{payment_id} is not pending")

@@ -28,7 +28,7 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def x_signature_valid(secret: str, headers: dict[str, str], raw: bytes) -> bool:
-    """SPEC §5 X-Signature: hex HMAC-SHA256 of the sorted-keys JSON body (recomputed here)."""
+    """X-Signature (docs/webhooks.md): hex HMAC-SHA256 of the sorted-keys JSON body (recomputed here)."""
     expected = hmac.new(secret.encode(), json.dumps(json.loads(raw), sort_keys=True).encode(), hashlib.sha256)
     return hmac.compare_digest(expected.hexdigest(), headers.get("X-Signature", ""))
 
@@ -255,14 +255,15 @@ class Bench:
 
     def run_expirer(self) -> Step:
         """One scheduled run over a table holding one due payment (seeded with the admin client)."""
-        from bench.expirer_scaling import _payment, scheduled_event
+        from bench.expirer_scaling import EXPIRER_RULE, _payment
+        from sandbox.lambda_events import scheduled_event
 
         now = time.time()
         payment_id = f"inv_benchdue{secrets.token_hex(6)}"
         self.admin.put_item(TableName="Payments", Item=_payment(payment_id, "pending", "pending", now - 1000, True))
         self.lifecycle = Lifecycle()
         with self.step("expirer run (schedule, 1 due payment)", "ExpirerFunction", False):
-            run = self.invoke("ExpirerFunction", scheduled_event())
+            run = self.invoke("ExpirerFunction", scheduled_event(EXPIRER_RULE))
         if run.get("expired") != 1:
             raise RuntimeError(f"the expirer expired {run.get('expired')} payments, not the 1 due")
         status = self.admin.get_item(TableName="Payments", Key={"payment_id": {"S": payment_id}})["Item"]["status"]

@@ -20,14 +20,15 @@ not the deployed API's, where Lambda adds containers as concurrency grows.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.common import local_sandbox, percentile
+from bench.keep_alive import KeepAliveClient
 from bench.report import Figure
 
 NUMBER = 6
@@ -60,70 +61,36 @@ def invoice_body(client: int, number: int) -> bytes:
 
 def create_invoices(port: int, index: int, start: threading.Barrier, until: list[float], result: Client) -> None:
     """POST create-invoice back to back on one keep-alive connection until the deadline; stop at the first error."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.connect()
-        start.wait()
-        number = 0
-        while time.perf_counter() < until[0]:
-            sent = time.perf_counter()
-            connection.request(
-                "POST", "/api/create-invoice", invoice_body(index, number), {"Content-Type": "application/json"}
-            )
-            response = connection.getresponse()
-            body = response.read()
-            answered = time.perf_counter()
-            if response.status != 200:
-                result.errors.append(f"HTTP {response.status}: {body[:200]!r}")
-                return
-            payment_id = json.loads(body).get("payment_id")
-            if not payment_id:
-                result.errors.append(f"200 without a payment_id: {body[:200]!r}")
-                return
-            result.latencies.append(answered - sent)
-            result.payment_ids.append(payment_id)
-            result.finished_at = answered
-            number += 1
-    except Exception as error:  # a refused or dropped connection is an error too
-        result.errors.append(f"{type(error).__name__}: {error}")
-        start.abort()  # never leave the others waiting at the barrier
-    finally:
-        connection.close()
+    with KeepAliveClient(port) as client:
+        try:
+            client.connect()
+            start.wait()
+            number = 0
+            while time.perf_counter() < until[0]:
+                sent = time.perf_counter()
+                status, body = client.send("POST", "/api/create-invoice", invoice_body(index, number))
+                answered = time.perf_counter()
+                if status != 200:
+                    result.errors.append(f"HTTP {status}: {body[:200]!r}")
+                    return
+                payment_id = json.loads(body).get("payment_id")
+                if not payment_id:
+                    result.errors.append(f"200 without a payment_id: {body[:200]!r}")
+                    return
+                result.latencies.append(answered - sent)
+                result.payment_ids.append(payment_id)
+                result.finished_at = answered
+                number += 1
+        except Exception as error:  # a refused or dropped connection is an error too
+            result.errors.append(f"{type(error).__name__}: {error}")
+            start.abort()  # never leave the others waiting at the barrier
 
 
 def run(earlier: dict[str, Figure] | None = None) -> Figure:
     token = secrets.token_urlsafe(16)
     with local_sandbox(SERVICE_AUTH_TOKEN=token) as sandbox:
-        results = [Client() for _ in range(CLIENTS)]
-        until = [0.0]  # set once every client is connected, so all get the full 10 s
-
-        def all_connected() -> None:
-            until[0] = time.perf_counter() + SECONDS
-
-        start = threading.Barrier(CLIENTS + 1, action=all_connected)
-        threads = [
-            threading.Thread(target=create_invoices, args=(sandbox.api_port, i, start, until, results[i]))
-            for i in range(CLIENTS)
-        ]
-        for thread in threads:
-            thread.start()
-        with contextlib.suppress(threading.BrokenBarrierError):  # a client could not connect: reported below
-            start.wait()
-        started = until[0] - SECONDS
-        for thread in threads:
-            thread.join()
-
-        errors = [error for client in results for error in client.errors]
-        if errors:
-            raise RuntimeError(f"{len(errors)} of {CLIENTS} clients failed, first: {errors[0]}")
-        payment_ids = [p for client in results for p in client.payment_ids]
-        if len(set(payment_ids)) != len(payment_ids):
-            raise RuntimeError("two 200 answers carried the same payment id")
-        status, listing = sandbox.request(
-            "GET", "/api/v2/pending-payments?status=pending&limit=1", headers={"Authorization": f"Bearer {token}"}
-        )
-        if status != 200 or listing.get("pending_count") != len(payment_ids):
-            raise RuntimeError(f"{len(payment_ids)} invoices answered 200 but the sandbox counts {listing}")
+        results, started = drive_clients(sandbox.api_port)
+        payment_ids = check_every_invoice_stored(sandbox, token, results)
 
     latencies_ms = [s * 1000 for client in results for s in client.latencies]
     elapsed = max(client.finished_at for client in results) - started
@@ -148,6 +115,44 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             "note": "one warm container per function: the sandbox serialises invocations of CreatePaymentFunction",
         },
     )
+
+
+def drive_clients(port: int) -> tuple[list[Client], float]:
+    """CLIENTS clients creating invoices for SECONDS from a common start; their results and that start."""
+    results = [Client() for _ in range(CLIENTS)]
+    until = [0.0]  # set once every client is connected, so all get the full 10 s
+
+    def all_connected() -> None:
+        until[0] = time.perf_counter() + SECONDS
+
+    start = threading.Barrier(CLIENTS + 1, action=all_connected)
+    threads = [
+        threading.Thread(target=create_invoices, args=(port, i, start, until, results[i])) for i in range(CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    with contextlib.suppress(threading.BrokenBarrierError):  # a client could not connect: reported below
+        start.wait()
+    for thread in threads:
+        thread.join()
+    return results, until[0] - SECONDS
+
+
+def check_every_invoice_stored(sandbox: Any, token: str, results: list[Client]) -> list[str]:
+    """Raise unless no client failed, every 200 carried a new payment id and the sandbox counts
+    exactly those payments; the payment ids."""
+    errors = [error for client in results for error in client.errors]
+    if errors:
+        raise RuntimeError(f"{len(errors)} of {CLIENTS} clients failed, first: {errors[0]}")
+    payment_ids = [p for client in results for p in client.payment_ids]
+    if len(set(payment_ids)) != len(payment_ids):
+        raise RuntimeError("two 200 answers carried the same payment id")
+    status, listing = sandbox.request(
+        "GET", "/api/v2/pending-payments?status=pending&limit=1", headers={"Authorization": f"Bearer {token}"}
+    )
+    if status != 200 or listing.get("pending_count") != len(payment_ids):
+        raise RuntimeError(f"{len(payment_ids)} invoices answered 200 but the sandbox counts {listing}")
+    return payment_ids
 
 
 def details(figure: Figure) -> list[str]:

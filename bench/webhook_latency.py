@@ -17,7 +17,7 @@ so it measures the delivery rate under a burst.
 
 Correctness, checked before anything is reported: every one of the 200 webhooks arrived
 exactly once (none missing, no duplicate, nothing for an unknown payment, also after a short
-grace period), each verified with the receiver code of SPEC section 5 and the
+grace period), each verified with the X-Signature receiver code of docs/webhooks.md and the
 ``WEBHOOK_SECRET`` the sandbox was started with, and each payment then reads
 ``webhook_status == "delivered"`` through the API.
 """
@@ -53,7 +53,7 @@ DUPLICATE_GRACE_SECONDS = 1.0  # a duplicate would come from the same poller wit
 
 
 def spec_signature(secret: str, payload: Any) -> str:
-    """X-Signature exactly as SPEC section 5 tells receivers to compute it."""
+    """X-Signature exactly as docs/webhooks.md tells receivers to compute it."""
     return hmac.new(secret.encode(), json.dumps(payload, sort_keys=True).encode(), hashlib.sha256).hexdigest()
 
 
@@ -191,33 +191,14 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def run(earlier: dict[str, Figure] | None = None) -> Figure:
     run_id = secrets.token_hex(4)  # tx_ids unique per run, though every run starts a fresh sandbox
-    pace = random.Random(NUMBER)  # the same think times every run
     token, secret = secrets.token_urlsafe(16), secrets.token_urlsafe(16)  # the sandbox's, for this run
     receiver = Arrivals(secret)
     with (
         receiver.serving(),
         local_sandbox(SERVICE_AUTH_TOKEN=token, WEBHOOK_SECRET=secret, ALLOW_PRIVATE_WEBHOOK_TARGETS="true") as sandbox,
     ):
-        # 1. The figure: one confirm at a time, as an operator or a test suite does; each after
-        # its predecessor's webhook and a random pause within one stream poll interval, so the
-        # confirms fall at every point of the poller's cycle.
-        one_by_one: dict[str, float] = {}
-        for payment_id in create_payments(sandbox, receiver.url, f"bench-{run_id}-single"):
-            time.sleep(pace.uniform(0, POLL_INTERVAL_SECONDS))
-            one_by_one[payment_id] = confirm(sandbox, payment_id, token)
-            receiver.wait_for({payment_id}, ARRIVAL_TIMEOUT_SECONDS)
-
-        # 2. 100 confirms back to back (one client, as fast as it can): webhooks queue behind the
-        # sender, so this shows the sandbox's delivery rate; latencies grow with the burst.
-        burst: dict[str, float] = {}
-        burst_ids = create_payments(sandbox, receiver.url, f"bench-{run_id}-burst")
-        started = time.perf_counter()
-        for payment_id in burst_ids:
-            burst[payment_id] = confirm(sandbox, payment_id, token)
-        confirm_seconds = time.perf_counter() - started
-        receiver.wait_for(set(burst), ARRIVAL_TIMEOUT_SECONDS)
-        delivery_seconds = max(receiver.arrivals[p][0].at for p in burst if p in receiver.arrivals) - started
-
+        one_by_one = confirm_one_at_a_time(sandbox, receiver, token, f"bench-{run_id}-single")
+        burst, confirm_seconds, delivery_seconds = confirm_in_a_burst(sandbox, receiver, token, f"bench-{run_id}-burst")
         time.sleep(DUPLICATE_GRACE_SECONDS)
         check_each_arrived_once(receiver, {**one_by_one, **burst})
         check_recorded_as_delivered(sandbox, token, [*one_by_one, *burst])
@@ -247,6 +228,36 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             "delivered_exactly_once_and_verified": len(one_by_one) + len(burst),
         },
     )
+
+
+def confirm_one_at_a_time(sandbox: Any, receiver: Arrivals, token: str, prefix: str) -> dict[str, float]:
+    """The figure: one confirm at a time, as an operator or a test suite does; each after its
+    predecessor's webhook and a random pause within one stream poll interval, so the confirms
+    fall at every point of the poller's cycle. Payment id -> when its confirm was answered."""
+    pace = random.Random(NUMBER)  # the same think times every run
+    confirmed: dict[str, float] = {}
+    for payment_id in create_payments(sandbox, receiver.url, prefix):
+        time.sleep(pace.uniform(0, POLL_INTERVAL_SECONDS))
+        confirmed[payment_id] = confirm(sandbox, payment_id, token)
+        receiver.wait_for({payment_id}, ARRIVAL_TIMEOUT_SECONDS)
+    return confirmed
+
+
+def confirm_in_a_burst(
+    sandbox: Any, receiver: Arrivals, token: str, prefix: str
+) -> tuple[dict[str, float], float, float]:
+    """PAYMENTS confirms back to back (one client, as fast as it can): webhooks queue behind the
+    sender, so this shows the sandbox's delivery rate; latencies grow with the burst. Returns
+    when each confirm was answered, and the seconds the confirms and the deliveries took."""
+    burst: dict[str, float] = {}
+    burst_ids = create_payments(sandbox, receiver.url, prefix)
+    started = time.perf_counter()
+    for payment_id in burst_ids:
+        burst[payment_id] = confirm(sandbox, payment_id, token)
+    confirm_seconds = time.perf_counter() - started
+    receiver.wait_for(set(burst), ARRIVAL_TIMEOUT_SECONDS)
+    delivery_seconds = max(receiver.arrivals[p][0].at for p in burst if p in receiver.arrivals) - started
+    return burst, confirm_seconds, delivery_seconds
 
 
 def details(figure: Figure) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 
 @dataclass
@@ -34,6 +34,59 @@ class Reply:
     trickle: float = 0.0  # seconds between single bytes of the whole reply (0: all at once)
 
 
+class _Endpoint(BaseHTTPRequestHandler):
+    """One webhook request: read and recorded, then answered as the receiver's plan says."""
+
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def receiver(self) -> Receiver:
+        return cast(_Server, self.server).receiver
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        request = Received(self.path, dict(self.headers.items()), body, time.perf_counter())
+        reply = self.receiver.plan(request, self.receiver.record(request))
+        request.answered = reply.status
+        if reply.sleep:
+            time.sleep(reply.sleep)
+        try:
+            if reply.trickle:
+                self._trickle(reply)
+                return
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the sender stops reading huge bodies on purpose
+
+    def _trickle(self, reply: Reply) -> None:
+        """The whole reply (status line, headers, body) one byte at a time."""
+        head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body)}\r\nConnection: close\r\n\r\n"
+        data = head.encode() + reply.body
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            if self.receiver.closed.wait(reply.trickle):  # until the receiver closes
+                return
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+        super().__init__(("127.0.0.1", 0), _Endpoint)
+
+
 class Receiver:
     """Serves from construction until ``close()`` (or the end of a ``with`` block)."""
 
@@ -42,51 +95,7 @@ class Receiver:
         self.closed = threading.Event()
         self.plan: Callable[[Received, int], Reply] = lambda request, n: Reply()
         self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                request = Received(self.path, dict(self.headers.items()), body, time.perf_counter())
-                with receiver._lock:
-                    receiver.requests.append(request)
-                    n = sum(1 for r in receiver.requests if r.path == request.path)
-                reply = receiver.plan(request, n)
-                request.answered = reply.status
-                if reply.sleep:
-                    time.sleep(reply.sleep)
-                try:
-                    if reply.trickle:
-                        self._trickle(reply)
-                        return
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(reply.body)))
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    self.wfile.write(reply.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the sender stops reading huge bodies on purpose
-
-            def _trickle(self, reply: Reply) -> None:
-                """The whole reply (status line, headers, body) one byte at a time."""
-                head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body)}\r\nConnection: close\r\n\r\n"
-                data = head.encode() + reply.body
-                for i in range(len(data)):
-                    self.wfile.write(data[i : i + 1])
-                    self.wfile.flush()
-                    if receiver.closed.wait(reply.trickle):  # until the receiver closes
-                        return
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(self)
         self.scheme = "https" if tls else "http"
         if tls:  # (certificate file, key file): serve HTTPS
             import ssl
@@ -96,6 +105,12 @@ class Receiver:
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, name="webhook-receiver", daemon=True)
         self.thread.start()
+
+    def record(self, request: Received) -> int:
+        """Keep ``request``; how many requests its path has had, this one included."""
+        with self._lock:
+            self.requests.append(request)
+            return sum(1 for r in self.requests if r.path == request.path)
 
     def url(self, path: str = "/hook") -> str:
         return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}{path}"

@@ -33,23 +33,8 @@ def proxy_event(
     defaults to ``path``: a request at the root, as ``sam local start-api`` serves it.
     """
     headers = {"Host": host, "X-Forwarded-Proto": "http", **(headers or {})}
-    pairs = parse_qsl(query, keep_blank_values=True)
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for key, value in pairs:
-        single[key] = value
-        multi.setdefault(key, []).append(value)
-    encoded_body: str | None = None
-    is_base64 = False
-    if body is not None:
-        raw = body.encode() if isinstance(body, str) else body
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-        try:
-            if content_type and not content_type.lower().startswith(TEXT_TYPES):
-                raise UnicodeDecodeError("utf-8", raw, 0, 0, "binary media type")
-            encoded_body = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            encoded_body, is_base64 = base64.b64encode(raw).decode(), True
+    single, multi = _query_parameters(query)
+    encoded_body, is_base64 = _encoded_body(body, headers)
     return {
         "resource": resource or path,
         "path": path,
@@ -76,6 +61,30 @@ def proxy_event(
         "body": encoded_body,
         "isBase64Encoded": is_base64,
     }
+
+
+def _query_parameters(query: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The query string as API Gateway hands it over: last value per name, and every value."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        single[key] = value
+        multi.setdefault(key, []).append(value)
+    return single, multi
+
+
+def _encoded_body(body: bytes | str | None, headers: dict[str, str]) -> tuple[str | None, bool]:
+    """The body as text, or base64 (and True) for a binary media type or bytes that are not UTF-8."""
+    if body is None:
+        return None, False
+    raw = body.encode() if isinstance(body, str) else body
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if not content_type or content_type.lower().startswith(TEXT_TYPES):
+        try:
+            return raw.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(raw).decode(), True
 
 
 @dataclass

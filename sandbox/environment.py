@@ -1,4 +1,4 @@
-"""The environment handlers see locally: the template's variables, resolved, plus SPEC §9 overrides.
+"""The environment handlers see locally: the template's variables, resolved, plus local overrides.
 
 All functions run in one Python process, so they share one ``os.environ``. We set the union
 of every function's (resolved) variables once, before any handler is imported, and refuse
@@ -19,7 +19,7 @@ from sandbox.functions import Function
 from sandbox.stack import Stack
 from sandbox.template import resolve_ifs
 
-# SPEC §9: variables a user may override for the local sandbox (plus a few harmless knobs).
+# Variables a user may override for the local sandbox (plus a few harmless knobs).
 LOCAL_OVERRIDES = (
     "PAYMENT_TTL_SECONDS",
     "RETENTION_DAYS",

@@ -12,7 +12,7 @@ import re
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 from sandbox.apigw import proxy_event
@@ -147,9 +147,92 @@ def dispatch(
     return int(response.get("statusCode", 200)), out_headers, payload
 
 
+class _RequestHandler(BaseHTTPRequestHandler):
+    """One connection to the gateway: each request framed, dispatched to its route, answered."""
+
+    protocol_version = "HTTP/1.1"
+    # Status line, headers and body leave in one send (the buffer is flushed after each
+    # request), and with TCP_NODELAY nothing waits for the client's delayed ACK.
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024
+    timeout = IDLE_TIMEOUT_SECONDS
+
+    @property
+    def gateway(self) -> Gateway:
+        return cast(_Server, self.server).gateway
+
+    def _serve(self) -> None:
+        try:
+            body = self._body()
+        except BadFraming as bad:
+            self.close_connection = True
+            self._reply(*gateway_error(bad.status, bad.message), close=True)
+            return
+        headers = {k: v for k, v in self.headers.items()}
+        try:
+            status, out_headers, payload = dispatch(
+                self.gateway.routes,
+                self.command,
+                self.path,
+                headers,
+                body,
+                self.headers.get("Host") or "",
+                self.gateway.stage,
+            )
+        except Exception:  # a handler crash is a 502 from API Gateway, never a dead server
+            self.gateway.log_exception()
+            status, out_headers, payload = gateway_error(502, "Internal server error")
+        self._reply(status, out_headers, payload)
+
+    def _body(self) -> bytes | None:
+        """Exactly Content-Length bytes, within the body timeout, or BadFraming."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            raise BadFraming(411, "Length Required")
+        length = content_length(self.headers.get("Content-Length"))
+        if not length:
+            return None
+        self.connection.settimeout(self.gateway.body_timeout)
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            raise BadFraming(400, "The request body is shorter than its Content-Length.") from None
+        finally:
+            self.connection.settimeout(self.timeout)
+        if len(body) < length:  # the client closed its side early
+            raise BadFraming(400, "The request body is shorter than its Content-Length.")
+        return body
+
+    def _reply(self, status: int, headers: dict[str, str], payload: bytes, close: bool = False) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) matches no route: the 404 JSON, not an HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.gateway.log_request(format % args)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = LISTEN_BACKLOG
+
+    def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
+        self.gateway = gateway
+        super().__init__(address, _RequestHandler)
 
 
 class Gateway:
@@ -163,84 +246,10 @@ class Gateway:
         stage: str = "dev",
         body_timeout: float = BODY_TIMEOUT_SECONDS,
     ):
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Status line, headers and body leave in one send (the buffer is flushed after each
-            # request), and with TCP_NODELAY nothing waits for the client's delayed ACK.
-            disable_nagle_algorithm = True
-            wbufsize = 64 * 1024
-            timeout = IDLE_TIMEOUT_SECONDS
-
-            def _serve(self) -> None:
-                try:
-                    body = self._body()
-                except BadFraming as bad:
-                    self.close_connection = True
-                    self._reply(*gateway_error(bad.status, bad.message), close=True)
-                    return
-                headers = {k: v for k, v in self.headers.items()}
-                try:
-                    status, out_headers, payload = dispatch(
-                        gateway.routes,
-                        self.command,
-                        self.path,
-                        headers,
-                        body,
-                        self.headers.get("Host") or "",
-                        gateway.stage,
-                    )
-                except Exception:  # a handler crash is a 502 from API Gateway, never a dead server
-                    gateway.log_exception()
-                    status, out_headers, payload = gateway_error(502, "Internal server error")
-                self._reply(status, out_headers, payload)
-
-            def _body(self) -> bytes | None:
-                """Exactly Content-Length bytes, within the body timeout, or BadFraming."""
-                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                    raise BadFraming(411, "Length Required")
-                length = content_length(self.headers.get("Content-Length"))
-                if not length:
-                    return None
-                self.connection.settimeout(gateway.body_timeout)
-                try:
-                    body = self.rfile.read(length)
-                except TimeoutError:
-                    raise BadFraming(400, "The request body is shorter than its Content-Length.") from None
-                finally:
-                    self.connection.settimeout(self.timeout)
-                if len(body) < length:  # the client closed its side early
-                    raise BadFraming(400, "The request body is shorter than its Content-Length.")
-                return body
-
-            def _reply(self, status: int, headers: dict[str, str], payload: bytes, close: bool = False) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    if name.lower() not in ("content-length", "connection"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                if close:
-                    self.send_header("Connection", "close")
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
-
-            def __getattr__(self, name: str) -> Any:
-                # Any other method (TRACE, QUERY, ...) matches no route: the 404 JSON, not an HTML 501.
-                if name.startswith("do_"):
-                    return self._serve
-                raise AttributeError(name)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                gateway.log_request(format % args)
-
         self.routes = routes
         self.stage = stage  # the template's Stage: routes are served under /{stage}/ too
         self.body_timeout = body_timeout
-        self.server = _Server((host, port), Handler)
+        self.server = _Server((host, port), self)
         self.thread: threading.Thread | None = None
 
     @property

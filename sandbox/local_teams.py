@@ -1,5 +1,5 @@
 """``SANDBOX_TEAMS=shop,billing``: create those teams at start and show their keys and secrets
-(SPEC §11, §9). A team already in the restored state keeps its key, which is stored only as a
+(docs/teams.md). A team already in the restored state keeps its key, which is stored only as a
 hash and so cannot be shown again: the line says how to roll it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""State across restarts (SPEC §9): payments, delivery logs and pending retries in a directory.
+"""State across restarts (docs/local-sandbox.md): payments, delivery logs and pending retries in a directory.
 
 ``SANDBOX_STATE_DIR`` chooses the directory (default ``.sandbox-state``; ``none`` keeps
 everything in memory). The state is one JSON file, replaced atomically: at a clean stop,

@@ -1,4 +1,4 @@
-"""What ``make run`` prints (SPEC §9): one readable line per request and per webhook attempt.
+"""What ``make run`` prints (docs/local-sandbox.md): one readable line per request and per webhook attempt.
 
 All handlers share one process, so they share Powertools' logger (one ``logging`` logger per
 service name, one handler, one formatter holding the Lambda context keys). Two invocations

@@ -1,1 +1,1 @@
-"""``paysandbox``: the sandbox's command-line tool (SPEC §13). Speaks only HTTP to the API."""
+"""``paysandbox``: the sandbox's command-line tool (docs/events.md). Speaks only HTTP to the API."""

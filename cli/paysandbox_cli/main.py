@@ -29,12 +29,23 @@ def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--api", default=argparse.SUPPRESS, help="API base URL (env PAYSANDBOX_API)")
     common.add_argument("--key", default=argparse.SUPPRESS, help="team key or operator token (env PAYSANDBOX_KEY)")
+    _add_listen_and_trigger(commands, common)
+    _add_payments(commands, common)
+    _add_events(commands, common)
+    _add_teams(commands, common)
+    return top
 
-    def leaf(group: Any, name: str, text: str) -> argparse.ArgumentParser:
-        made: argparse.ArgumentParser = group.add_parser(name, help=text, parents=[common])
-        return made
 
-    listen = leaf(commands, "listen", "forward the team's new events to a local URL")
+def _leaf(group: Any, name: str, text: str, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """A command that runs something (it takes --api/--key after its name too)."""
+    made: argparse.ArgumentParser = group.add_parser(name, help=text, parents=[common])
+    return made
+
+
+def _add_listen_and_trigger(commands: Any, common: argparse.ArgumentParser) -> None:
+    from paysandbox_cli.trigger import TRIGGERS
+
+    listen = _leaf(commands, "listen", "forward the team's new events to a local URL", common)
     listen.add_argument(
         "--forward-to", metavar="URL", help="where to POST each event (e.g. http://localhost:8000/hook)"
     )
@@ -42,58 +53,61 @@ def parser() -> argparse.ArgumentParser:
     listen.add_argument("--print-secret", action="store_true", help="print the team's whsec_ secret and exit")
     listen.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
 
-    from paysandbox_cli.trigger import TRIGGERS
-
-    trigger = leaf(commands, "trigger", "drive a new payment to an event")
+    trigger = _leaf(commands, "trigger", "drive a new payment to an event", common)
     trigger.add_argument("event", choices=TRIGGERS)
     trigger.add_argument("--flavour", choices=("invoice", "v2"), default="invoice")
     trigger.add_argument("--webhook-url", metavar="URL", help="the payment's webhook URL")
 
+
+def _add_payments(commands: Any, common: argparse.ArgumentParser) -> None:
     payments = commands.add_parser("payments", help="create, read, confirm and fail payments")
     pay = payments.add_subparsers(dest="action", required=True, metavar="action")
-    create = leaf(pay, "create", "create a payment")
+    create = _leaf(pay, "create", "create a payment", common)
     create.add_argument("--flavour", choices=("invoice", "v2"), default="invoice")
     create.add_argument("--amount", type=int, default=1000, help="minor units (default 1000)")
     create.add_argument("--webhook-url", required=True, metavar="URL")
     create.add_argument("--id", dest="ident", metavar="REF", help="reference (invoice) or tx_id (v2)")
-    leaf(pay, "get", "one payment").add_argument("payment_id")
-    plist = leaf(pay, "list", "payments, newest first")
+    _leaf(pay, "get", "one payment", common).add_argument("payment_id")
+    plist = _leaf(pay, "list", "payments, newest first", common)
     plist.add_argument("--status", help="pending|completed|failed|expired|refunded")
     plist.add_argument("--limit", type=int)
-    leaf(pay, "confirm", "confirm a pending payment").add_argument("payment_id")
-    fail = leaf(pay, "fail", "fail a pending payment")
+    _leaf(pay, "confirm", "confirm a pending payment", common).add_argument("payment_id")
+    fail = _leaf(pay, "fail", "fail a pending payment", common)
     fail.add_argument("payment_id")
     fail.add_argument("--reason")
-    refund = leaf(pay, "refund", "refund a paid payment (all that remains, or --amount)")
+    refund = _leaf(pay, "refund", "refund a paid payment (all that remains, or --amount)", common)
     refund.add_argument("payment_id")
     refund.add_argument("--amount", type=int, help="minor units (default: what remains unrefunded)")
     refund.add_argument("--reason")
-    leaf(pay, "refunds", "a payment's refunds, oldest first").add_argument("payment_id")
+    _leaf(pay, "refunds", "a payment's refunds, oldest first", common).add_argument("payment_id")
 
+
+def _add_events(commands: Any, common: argparse.ArgumentParser) -> None:
     events = commands.add_parser("events", help="list, read and resend events")
     ev = events.add_subparsers(dest="action", required=True, metavar="action")
-    elist = leaf(ev, "list", "events, newest first")
+    elist = _leaf(ev, "list", "events, newest first", common)
     elist.add_argument("--type", help="event type (or several, comma-separated)")
     elist.add_argument("--payment-id")
     elist.add_argument("--delivery", choices=("pending", "delivered", "failed", "gone"))
     elist.add_argument("--limit", type=int)
-    leaf(ev, "get", "one event").add_argument("event_id")
-    leaf(ev, "resend", "deliver an event again (a new attempt chain)").add_argument("event_id")
+    _leaf(ev, "get", "one event", common).add_argument("event_id")
+    _leaf(ev, "resend", "deliver an event again (a new attempt chain)", common).add_argument("event_id")
 
+
+def _add_teams(commands: Any, common: argparse.ArgumentParser) -> None:
     teams = commands.add_parser("teams", help="create teams and roll their keys and secrets (admin token)")
     tm = teams.add_subparsers(dest="action", required=True, metavar="action")
-    tcreate = leaf(tm, "create", "create a team: prints its key (shown only once) and webhook secret")
+    tcreate = _leaf(tm, "create", "create a team: prints its key (shown only once) and webhook secret", common)
     tcreate.add_argument("team_id", help="[a-z0-9][a-z0-9-]{0,31}")
     tcreate.add_argument("--name")
-    leaf(tm, "list", "the stack's teams")
+    _leaf(tm, "list", "the stack's teams", common)
     for action, text, default in (
         ("roll-key", "a new team key; the old one works --overlap-seconds more", "0"),
         ("roll-secret", "a new webhook secret; both sign during --overlap-seconds", "86400"),
     ):
-        roll = leaf(tm, action, text)
+        roll = _leaf(tm, action, text, common)
         roll.add_argument("team_id")
         roll.add_argument("--overlap-seconds", type=int, help=f"default {default}, at most 604800")
-    return top
 
 
 def quote(value: str) -> str:

@@ -1,4 +1,4 @@
-"""The operator console with teams (SPEC §6, §11), in Chromium: the admin token gets a team
+"""The operator console with teams, in Chromium: the admin token gets a team
 selector and sees the chosen team's payments only; a team key shows that team, no selector."""
 
 from __future__ import annotations

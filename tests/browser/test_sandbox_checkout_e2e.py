@@ -7,38 +7,23 @@ merchant would, and the emulator's own dead-letter queue read with boto3.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from typing import Any
 
 import boto3
 from playwright.sync_api import Browser, expect
-from standardwebhooks import Webhook
 
-from harness.receiver import Received, Receiver
+from harness.receiver import Receiver
 from harness.sandbox_process import (
     SECRET,
     TOKEN,
     Sandbox,
 )
+from harness.webhook_checks import verified_payload
+from paysandbox import signatures
 from tests.support import wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def verify_every_scheme(delivery: Received, whsec: str) -> dict[str, Any]:
-    """What a receiver does: all three signatures check out with the shared secret."""
-    payload = json.loads(delivery.body)
-    headers = {k.lower(): v for k, v in delivery.headers.items()}
-    expected_hex = hmac.new(SECRET.encode(), json.dumps(payload, sort_keys=True).encode(), hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(headers["x-signature"], expected_hex)
-    expected_b64 = base64.b64encode(hmac.new(SECRET.encode(), delivery.body, hashlib.sha256).digest()).decode()
-    assert hmac.compare_digest(headers["x-payment-signature"], expected_b64)
-    verified: dict[str, Any] = Webhook(whsec).verify(delivery.body, headers)  # raises when invalid
-    assert verified == payload
-    return payload
 
 
 def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
@@ -49,7 +34,7 @@ def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
     sandbox: Sandbox = sandbox_factory(
         WEBHOOK_RETRY_DELAYS="1,1", WEBHOOK_MAX_ATTEMPTS="3", EXPIRER_INTERVAL_SECONDS="1"
     )
-    whsec = "whsec_" + base64.b64encode(SECRET.encode()).decode()
+    whsec = signatures.whsec(SECRET)
     assert whsec in sandbox.output()
 
     # Invoice flavour: the customer pays with the one-time-code card in Chromium.
@@ -74,7 +59,7 @@ def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
     page.close()
 
     paid = wait_for(lambda: receiver.to("/ok"))
-    body = verify_every_scheme(paid[0], whsec)
+    body = verified_payload(paid[0], SECRET)
     assert body["payment_id"] == created["payment_id"] and body["status"] == "paid"
     assert body["card_mask"] == "**** 4444" and "4444 4444" not in paid[0].body.decode()
     wait_for(
@@ -94,7 +79,7 @@ def test_pay_on_checkout_and_receive_retried_and_dead_lettered_webhooks(
     assert sandbox.request("POST", "/api/v2/confirm-payment", {"payment_id": "pay_e2e-flaky"}, OPERATOR)[0] == 200
     attempts = wait_for(lambda: [d for d in receiver.to("/flaky") if d.answered == 200] and receiver.to("/flaky"))
     assert [d.answered for d in attempts] == [500, 200]
-    first, second = (verify_every_scheme(d, whsec) for d in attempts)
+    first, second = (verified_payload(d, SECRET) for d in attempts)
     assert first["event_id"] == second["event_id"] and second["status"] == "PAYMENT_COMPLETED"
     assert {k.lower(): v for k, v in attempts[1].headers.items()}["x-payment-event"] == "payment.completed"
 

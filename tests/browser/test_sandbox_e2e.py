@@ -7,7 +7,6 @@ ones, the browser is Debian's Chromium. Paying on the checkout page and receivin
 
 from __future__ import annotations
 
-import base64
 import signal
 import socket
 from typing import Any
@@ -22,6 +21,7 @@ from harness.sandbox_process import (
     free_port,
     port_is_free,
 )
+from paysandbox import signatures
 from tests.support import wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
@@ -53,7 +53,7 @@ def test_the_whole_system_runs_locally_and_stops_cleanly(sandbox_factory, browse
         PAYMENT_TTL_SECONDS=str(TTL_SECONDS), EXPIRER_INTERVAL_SECONDS="1", WEBHOOK_RETRY_DELAYS="1,1"
     )
     banner = sandbox.output()
-    whsec = "whsec_" + base64.b64encode(SECRET.encode()).decode()
+    whsec = signatures.whsec(SECRET)
     for shown in (f"{sandbox.url}/console", TOKEN, whsec, f"http://127.0.0.1:{sandbox.emulator_port}"):
         assert shown in banner
 

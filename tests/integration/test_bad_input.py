@@ -1,4 +1,4 @@
-"""Bad input of every kind gets a 4xx JSON error and changes nothing (SPEC §2: never a 5xx).
+"""Bad input of every kind gets a 4xx JSON error and changes nothing (never a 5xx).
 
 Found by an adversarial pass: JSON nested deeper than Python's recursion limit, and list
 cursors that decode to something DynamoDB refuses (wrong key types, numbers out of its

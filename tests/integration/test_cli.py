@@ -1,12 +1,9 @@
-"""The ``paysandbox`` command line against the local sandbox, both as subprocesses (SPEC §13):
+"""The ``paysandbox`` command line against the local sandbox, both as subprocesses (docs/events.md):
 ``listen`` forwards events signed as real deliveries, survives a restart of the API without
 losing or repeating one; ``trigger`` produces each event; ``events list`` filters by delivery."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -22,10 +19,12 @@ from standardwebhooks import Webhook
 
 from harness.receiver import Received, Receiver, Reply
 from harness.sandbox_process import ROOT, SECRET, TOKEN, Sandbox, free_port, port_is_free
+from harness.webhook_checks import verified_payload
+from paysandbox import signatures
 from tests.support import invoice_body, v2_body, wait_for
 
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
-LISTEN_LAG = 2.0  # SPEC §13: locally, `listen` is at most 2 s behind the event
+LISTEN_LAG = 2.0  # Locally, `listen` is at most 2 s behind the event
 
 
 def cli_env(sandbox: Sandbox) -> dict[str, str]:
@@ -92,20 +91,6 @@ def listening() -> Iterator[Callable[..., Listening]]:
             listener.process.wait()
 
 
-def assert_signed_with_secret(request: Received) -> dict[str, Any]:
-    """The three ways merchants verify (SPEC §5), with the sandbox's secret."""
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    payload = json.loads(request.body)
-    expected = hmac.new(SECRET.encode(), json.dumps(payload, sort_keys=True).encode(), hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(headers["x-signature"], expected)
-    raw_mac = base64.b64encode(hmac.new(SECRET.encode(), request.body, hashlib.sha256).digest()).decode()
-    assert hmac.compare_digest(headers["x-payment-signature"], raw_mac)
-    Webhook(SECRET.encode()).verify(request.body, headers)
-    assert headers["webhook-id"] == payload["event_id"]
-    assert headers["x-payment-event"] == payload["event"]
-    return dict(payload)
-
-
 def create(sandbox: Sandbox, flavour: str, ident: str, url: str) -> str:
     if flavour == "v2":
         status, body = sandbox.request("POST", "/api/v2/payments", v2_body(tx_id=ident, callback_url=url))
@@ -150,7 +135,7 @@ def test_listen_forwards_each_event_as_delivered_and_signed(
             forwarded.append(local)
             # with the same body and signatures that verify with the secret
             assert local.body == delivered.body
-            payload = assert_signed_with_secret(local)
+            payload = verified_payload(local, SECRET)
             assert payload["payment_id"] == payment_id
             assert payload["event"] == event
             real = {k.lower(): v for k, v in delivered.headers.items()}
@@ -232,7 +217,7 @@ def test_trigger_produces_each_event(sandbox_factory: Any, flavour: str) -> None
             def arrived(t: str = event_type, event_id: str = made["event_id"]) -> list[Received]:
                 return [r for r in receiver.to(f"/{t}") if r.headers.get("webhook-id") == event_id]
 
-            payload = assert_signed_with_secret(wait_for(arrived, timeout=30)[0])
+            payload = verified_payload(wait_for(arrived, timeout=30)[0], SECRET)
             assert (payload["event"], payload["payment_id"]) == (event_type, made["payment_id"])
 
 
@@ -400,7 +385,7 @@ def test_every_command_has_help(sandbox_factory: Any) -> None:
         assert shown.returncode == 0, (command, shown.stderr)
         assert "usage: paysandbox" in shown.stdout
     secret = cli(sandbox, "listen", "--print-secret")
-    assert secret.stdout.strip() == "whsec_" + base64.b64encode(SECRET.encode()).decode()
+    assert secret.stdout.strip() == signatures.whsec(SECRET)
 
 
 def test_ctrl_c_stops_listen_even_when_it_was_started_with_sigint_ignored() -> None:

@@ -7,15 +7,14 @@ runs in a test.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Iterator
 
 import boto3
 import pytest
 
 from harness.receiver import Receiver
+from harness.webhook_checks import verified_payload
+from paysandbox import signatures
 from tests.integration.conftest import Pipeline
 from tests.support import Api, v2_body
 
@@ -50,7 +49,7 @@ def test_the_operator_token_is_the_one_in_secrets_manager(cloud_secrets: None, o
 def test_the_console_shows_the_webhook_secret_from_secrets_manager(cloud_secrets: None, operator: Api) -> None:
     status, body, _ = operator.call("GET", "/api/v2/console-config", headers={"Authorization": f"Bearer {CLOUD_TOKEN}"})
     assert status == 200, body
-    assert body["webhook_secret_whsec"] == "whsec_" + base64.b64encode(CLOUD_WEBHOOK_SECRET.encode()).decode()
+    assert body["webhook_secret_whsec"] == signatures.whsec(CLOUD_WEBHOOK_SECRET)
 
 
 def test_webhooks_are_signed_with_the_secret_from_secrets_manager(
@@ -68,5 +67,4 @@ def test_webhooks_are_signed_with_the_secret_from_secrets_manager(
     pipeline.run()
 
     (request,) = receiver.requests
-    expected = base64.b64encode(hmac.new(CLOUD_WEBHOOK_SECRET.encode(), request.body, hashlib.sha256).digest())
-    assert request.headers["X-Payment-Signature"] == expected.decode()
+    verified_payload(request, CLOUD_WEBHOOK_SECRET)

@@ -1,4 +1,4 @@
-"""The events API on moto (SPEC §13): one record per event however often the stream repeats
+"""The events API on moto: one record per event however often the stream repeats
 it, its delivery followed across retries, and each team reading only its own events."""
 
 from __future__ import annotations
@@ -112,3 +112,24 @@ def test_the_delivery_filter_pages_through_every_event_with_its_body(
             query = f"delivery=gone&limit=2&cursor={page['next_cursor']}"
     assert [e["payment_id"] for e in listed] == gone[::-1]
     assert all(e["delivery"]["status"] == "gone" and e["body"]["payment_id"] == e["payment_id"] for e in listed)
+
+
+def test_a_cursor_from_another_teams_event_list_is_refused(
+    pipeline: Pipeline, receiver: Receiver, merchant: Api, operator: Api
+) -> None:
+    from paysandbox import events, teams
+
+    key = {"Authorization": f"Bearer {teams.create({'team_id': 'kiosk'})['api_key']}"}
+    for tx_id in ("one", "two"):
+        status, created, _ = merchant.call(
+            "POST", "/api/v2/payments", v2_body(tx_id=tx_id, callback_url=receiver.url()), headers=key
+        )
+        assert status == 200, created
+        confirm = {"payment_id": created["payment_id"]}
+        assert Api("confirm").call("POST", "/api/v2/confirm-payment", confirm, headers=key)[0] == 200
+    pipeline.run()
+    kiosk_cursor = events.list_events("kiosk", limit=1)["next_cursor"]
+    assert kiosk_cursor
+
+    status, body, _ = operator.call("GET", "/api/events", headers=OPERATOR, query=f"cursor={kiosk_cursor}")
+    assert (status, body["error"]["code"]) == (422, "invalid_cursor")

@@ -1,4 +1,4 @@
-"""The scheduled expirer (SPEC §7): only due payments, open states only, bounded, idempotent."""
+"""The scheduled expirer: only due payments, open states only, bounded, idempotent."""
 
 from __future__ import annotations
 

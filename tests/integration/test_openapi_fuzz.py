@@ -1,4 +1,4 @@
-"""Schemathesis against the local sandbox started as ``make run`` starts it (SPEC §15):
+"""Schemathesis against the local sandbox started as ``make run`` starts it:
 no 5xx, and every answer (status, content type, body) is one the document describes."""
 
 from __future__ import annotations

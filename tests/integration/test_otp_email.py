@@ -1,4 +1,4 @@
-"""One-time codes by e-mail (SPEC §4) through moto's SES: only to the address the merchant
+"""One-time codes by e-mail through moto's SES: only to the address the merchant
 gave at creation, and a bounded number of times per payment.
 
 An adversarial pass sent 18 e-mails to one victim from 3 anonymous payments, by typing the

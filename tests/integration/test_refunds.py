@@ -1,4 +1,4 @@
-"""Refunds (SPEC §12) through the operator handler, with their webhooks delivered by the real
+"""Refunds through the operator handler, with their webhooks delivered by the real
 pipeline (moto stream, filter from the template, sender) to a real receiver."""
 
 from __future__ import annotations

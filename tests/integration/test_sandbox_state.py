@@ -1,4 +1,4 @@
-"""State across restarts of the local sandbox (SPEC §9): a clean stop and start loses nothing."""
+"""State across restarts of the local sandbox: a clean stop and start loses nothing."""
 
 from __future__ import annotations
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sandbox.stack import Stack, deploy
+from harness.streams import StreamReader
+from sandbox.deployment import deploy_template
+from sandbox.stack import Stack
 from sandbox.state import StateStore
-from sandbox.template import load_template, parameter_values
 from tests.integration.emulator import REGION, _emulator_server, emulator, stack  # noqa: F401  (fixtures)
 
 
@@ -31,12 +32,8 @@ def _payment(payment_id: str, status: str) -> dict[str, Any]:
 
 
 def _stream(emulator: SimpleNamespace, stack: Stack) -> list[dict[str, Any]]:  # noqa: F811
-    arn = stack.get_att("Payments", "StreamArn")
-    shard = emulator.dynamodbstreams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = emulator.dynamodbstreams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    return list(emulator.dynamodbstreams.get_records(ShardIterator=iterator)["Records"])
+    """Every record on the Payments stream so far."""
+    return StreamReader(emulator.dynamodbstreams, stack.get_att("Payments", "StreamArn")).read_all()
 
 
 def test_a_snapshot_restores_items_and_queued_jobs_with_their_remaining_delay(
@@ -54,11 +51,7 @@ def test_a_snapshot_restores_items_and_queued_jobs_with_their_remaining_delay(
 
     # a fresh emulator, as after a restart
     urllib.request.urlopen(urllib.request.Request(f"{emulator.url}/moto-api/reset", method="POST"), timeout=10)
-    template = load_template()
-    fresh = deploy(
-        template, emulator.dynamodb, emulator.sqs, emulator.secretsmanager, region=REGION,
-        parameters=parameter_values(template), secret_values={"WebhookSecret": "kept", "ServiceAuthToken": "t"},
-    )  # fmt: skip
+    fresh = deploy_template(emulator, REGION, {"WEBHOOK_SECRET": "kept", "SERVICE_AUTH_TOKEN": "t"}).stack
     counts = StateStore(tmp_path, fresh, emulator).restore()
 
     assert counts["payments"] == 1 and counts["queued jobs"] == 2

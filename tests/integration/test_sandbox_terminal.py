@@ -1,4 +1,4 @@
-"""What `make run` prints (SPEC §9): a readable line per request and per webhook attempt,
+"""What `make run` prints: a readable line per request and per webhook attempt,
 quiet expirer runs, and the raw Powertools JSON with LOG_FORMAT=json."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``Paysandbox-Simulate`` on the merchant routes (SPEC §14): forced statuses change nothing
+"""``Paysandbox-Simulate`` on the merchant routes: forced statuses change nothing
 and leave no idempotency record; latency delays the real answer; nonsense is a 422."""
 
 from __future__ import annotations

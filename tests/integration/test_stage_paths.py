@@ -3,7 +3,7 @@
 A deployed REST API serves at ``https://{id}.execute-api.{region}.{suffix}/{Stage}/…`` and a
 custom domain at ``https://{domain}/{base path}/…``; links, redirects and form actions must keep
 whichever prefix the request came in on. The local gateway serves every route under
-``/{Stage}/`` as well as at ``/`` (SPEC §9).
+``/{Stage}/`` as well as at ``/``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Teams over time (SPEC §11): the auth cache's window, and a webhook-secret roll's overlap.
+"""Teams over time: the auth cache's window, and a webhook-secret roll's overlap.
 
 In-process, with controllable clocks: the cache's (``tenancy.monotonic``) and the product's
 (``clock.now_epoch``, advanced by the ``pipeline`` fixture's ``Clock``).

@@ -1,18 +1,15 @@
-"""Teams (SPEC §11) through the local sandbox over HTTP: two teams and the default team side
+"""Teams through the local sandbox over HTTP: two teams and the default team side
 by side, each with its own key, secret and payments."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from typing import Any
 
-from standardwebhooks import Webhook, WebhookVerificationError
-
 from harness.receiver import Received, Receiver
 from harness.sandbox_process import SECRET, TOKEN, Sandbox
+from harness.webhook_checks import schemes_verified
+from paysandbox import signatures
 from tests.support import wait_for
 
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -23,43 +20,19 @@ def bearer(key: str) -> dict[str, str]:
 
 
 def verifies(request: Received, secret: str) -> bool:
-    """True when all three schemes of the delivery verify with ``secret`` (SPEC §5)."""
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    payload = json.loads(request.body)
-    legacy = hmac.new(secret.encode(), json.dumps(payload, sort_keys=True).encode(), hashlib.sha256).hexdigest()
-    raw = base64.b64encode(hmac.new(secret.encode(), request.body, hashlib.sha256).digest()).decode()
-    try:
-        Webhook(secret.encode()).verify(request.body, headers)
-    except WebhookVerificationError:
-        standard = False
-    else:
-        standard = True
-    results = {
-        hmac.compare_digest(headers["x-signature"], legacy),
-        hmac.compare_digest(headers["x-payment-signature"], raw),
-    }
-    return results == {True} and standard
+    """All three signatures of the delivery verify with ``secret``."""
+    return all(schemes_verified(request, secret).values())
 
 
 def any_verifies(request: Received, secret: str) -> bool:
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    payload = json.loads(request.body)
-    legacy = hmac.new(secret.encode(), json.dumps(payload, sort_keys=True).encode(), hashlib.sha256).hexdigest()
-    raw = base64.b64encode(hmac.new(secret.encode(), request.body, hashlib.sha256).digest()).decode()
-    try:
-        Webhook(secret.encode()).verify(request.body, headers)
-        return True
-    except WebhookVerificationError:
-        return hmac.compare_digest(headers["x-signature"], legacy) or hmac.compare_digest(
-            headers["x-payment-signature"], raw
-        )
+    return any(schemes_verified(request, secret).values())
 
 
 def create_team(sandbox: Sandbox, team_id: str) -> dict[str, Any]:
     status, body = sandbox.request("POST", "/api/teams", {"team_id": team_id, "name": team_id.title()}, ADMIN)
     assert status == 201, body
     assert body["api_key"].startswith(f"psk_{team_id}_") and len(body["api_key"]) >= len(f"psk_{team_id}_") + 32
-    assert body["whsec"] == "whsec_" + base64.b64encode(body["webhook_secret"].encode()).decode()
+    assert body["whsec"] == signatures.whsec(body["webhook_secret"])
     return body
 
 

@@ -1,4 +1,4 @@
-"""Test helpers (SPEC §14): expire now and retry the pending webhook now — over HTTP through
+"""Test helpers: expire now and retry the pending webhook now — over HTTP through
 the local sandbox with their webhooks, and the retry-now race against the scheduled retry
 played on the real pipeline (moto stream and queues, real receiver)."""
 

@@ -8,6 +8,7 @@ import pytest
 from harness.receiver import Receiver
 from paysandbox import delivery_views, payments
 from paysandbox.repository import deliveries as store
+from paysandbox.repository import payment_webhooks
 from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, v2_body
 
@@ -59,7 +60,7 @@ def test_crash_before_any_bookkeeping_is_recovered_after_the_lease(
         raise SystemExit("sandbox lost power")
 
     with monkeypatch.context() as patched:
-        patched.setattr(store, "set_payment_webhook_status", power_cut)
+        patched.setattr(payment_webhooks, "set_payment_webhook_status", power_cut)
         with pytest.raises(SystemExit):
             pipeline.invoke(batch)
     assert len(receiver.requests) == 1

@@ -1,4 +1,4 @@
-"""One total deadline per webhook attempt (SPEC §5): ``WEBHOOK_TIMEOUT_SECONDS`` bounds
+"""One total deadline per webhook attempt: ``WEBHOOK_TIMEOUT_SECONDS`` bounds
 resolution, connect (the next address too), sending and the whole response.
 
 The receivers are real servers on 127.0.0.1; one trickles its answer one byte a second, so

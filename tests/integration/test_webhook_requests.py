@@ -13,6 +13,7 @@ import pytest
 from harness.receiver import Receiver, Reply
 from paysandbox import delivery_views, payments, webhook_events
 from paysandbox.repository import deliveries as store
+from paysandbox.repository import payment_webhooks
 from paysandbox.states import Status
 from tests.integration.conftest import Pipeline, assert_signed
 from tests.support import OPERATOR, dynamodb_requests, on_payment, v2_body
@@ -66,15 +67,15 @@ def test_a_failed_payment_write_is_finished_by_the_retry_without_sending_again(
     pipeline: Pipeline, receiver: Receiver, merchant, operator, monkeypatch
 ):
     batch = _paid_batch(pipeline, merchant, operator, receiver.url())
-    real_set = store.set_payment_webhook_status
+    real_set = payment_webhooks.set_payment_webhook_status
 
     def throttled(*args: Any, **kwargs: Any) -> bool:
         raise RuntimeError("ProvisionedThroughputExceededException")
 
-    monkeypatch.setattr(store, "set_payment_webhook_status", throttled)
+    monkeypatch.setattr(payment_webhooks, "set_payment_webhook_status", throttled)
     with pytest.raises(Exception, match="All records failed"):  # Lambda will retry the record
         pipeline.invoke(batch)
-    monkeypatch.setattr(store, "set_payment_webhook_status", real_set)
+    monkeypatch.setattr(payment_webhooks, "set_payment_webhook_status", real_set)
     assert len(receiver.requests) == 1
     (entry,) = delivery_views.delivery_log(PID)
     assert entry["outcome"] == "delivered"  # the merchant's answer was kept despite the error

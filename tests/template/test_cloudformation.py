@@ -88,7 +88,7 @@ def test_tables_have_the_templates_keys_indexes_ttl_and_stream(stack: Deployed) 
             assert indexes[index["IndexName"]]["KeySchema"] == index["KeySchema"], (name, index["IndexName"])
             assert indexes[index["IndexName"]]["Projection"] == index["Projection"], (name, index["IndexName"])
         # moto's CloudFormation ignores TimeToLiveSpecification, so TTL is read from the template.
-        # Teams are configuration, not data: they stay until deleted (SPEC §11).
+        # Teams are configuration, not data: they stay until deleted.
         if name != "Teams":
             assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}, name
 

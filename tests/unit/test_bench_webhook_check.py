@@ -1,5 +1,5 @@
-"""Figure 5's own correctness check: the receiver verifies signatures the way SPEC §5 tells
-merchants to, and a missing, duplicated, forged or unexpected webhook fails the benchmark."""
+"""Figure 5's own correctness check: the receiver verifies signatures the way docs/webhooks.md
+tells merchants to, and a missing, duplicated, forged or unexpected webhook fails the benchmark."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The API description (SPEC §15): generated from the models, valid, complete, served as is."""
+"""The API description: generated from the models, valid, complete, served as is."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The state machine of SPEC §3: every allowed and every forbidden transition."""
+"""The state machine: every allowed and every forbidden transition."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The test-card catalogue (SPEC §4) as data, and the card-number helpers.
+"""The test-card catalogue (docs/checkout.md) as data, and the card-number helpers.
 
 ``CATALOGUE`` is the one table the checkout page's help text, the card logic and the tests
 all read. A card number is only ever held in memory while a form is handled: what is kept
@@ -118,7 +118,7 @@ def format_number(digits: str) -> str:
 def is_accepted(digits: str) -> bool:
     """A number the checkout takes: any catalogue card, or any other Luhn-valid number.
 
-    4444 4444 4444 4444 is in the catalogue (SPEC §4) although it fails the Luhn check, so
+    4444 4444 4444 4444 is in the catalogue although it fails the Luhn check, so
     catalogue membership comes first.
     """
     return digits in _BY_NUMBER or luhn_valid(digits)

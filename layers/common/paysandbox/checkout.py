@@ -1,4 +1,4 @@
-"""What a customer does on the hosted checkout (SPEC §4): the page, CSRF, the card step.
+"""What a customer does on the hosted checkout: the page, CSRF, the card step.
 
 The code step is in ``checkout_code``, the code e-mail in ``otp_mail``; how amounts and
 references read, in ``payment_display``.

@@ -1,4 +1,4 @@
-"""The code step of the hosted checkout (SPEC §4): check a one-time code, send a new one.
+"""The code step of the hosted checkout: check a one-time code, send a new one.
 
 The card step and what both steps share (the page a payment shows, CSRF, the guards of a
 post) are in ``checkout``; the same rules hold here: every state change is one conditional

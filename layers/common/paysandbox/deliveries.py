@@ -1,4 +1,4 @@
-"""Webhook deliveries: the sender's two entry points and one attempt (SPEC §5).
+"""Webhook deliveries: the sender's two entry points and one attempt (docs/webhooks.md).
 
 Flow: a stream record of a transition into a terminal status becomes an *event* (stable
 id per payment and status, body frozen at first sight: ``webhook_events``) and attempt 1 of

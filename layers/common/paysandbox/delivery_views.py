@@ -1,4 +1,4 @@
-"""The operator's side of webhook deliveries: the delivery log and redelivery (SPEC §5).
+"""The operator's side of webhook deliveries: the delivery log and redelivery (docs/webhooks.md).
 
 Only the operator and events APIs reach these; the sender's hot path never imports the
 pydantic models that ``payments.get_payment`` brings, so they are imported lazily.
@@ -13,12 +13,13 @@ from paysandbox import clock, scope
 from paysandbox.errors import Conflict
 from paysandbox.repository import deliveries as store
 from paysandbox.repository import events as event_store
+from paysandbox.repository import payment_webhooks
 from paysandbox.retry_queue import enqueue
 from paysandbox.webhook_events import event_from_attempt
 
 
 def delivery_log(payment_id: str, team: str = scope.DEFAULT_TEAM) -> list[dict[str, Any]]:
-    """Every attempt of a team's payment, oldest first, in the SPEC §5 log shape (never the secret)."""
+    """Every attempt of a team's payment, oldest first, in the delivery log's shape (never the secret)."""
     from paysandbox.payments import get_payment
 
     payment_id = get_payment(payment_id, team).payment_id  # 404 for an unknown payment
@@ -78,5 +79,5 @@ def start_chain(first_attempt: dict[str, Any]) -> dict[str, Any]:
     }
     enqueue(job, 0)
     event_store.record_delivery(payment_id, first_attempt["sk"], "pending", None, attempts=0)
-    store.set_payment_webhook_status(payment_id, latest["status"], "pending")
+    payment_webhooks.set_payment_webhook_status(payment_id, latest["status"], "pending")
     return {"payment_id": scope.public_id(payment_id), "event_id": latest["event_id"], "chain": chain}

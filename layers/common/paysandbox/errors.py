@@ -1,5 +1,5 @@
 """Domain errors. Each carries its HTTP status and the machine-readable code of the one JSON
-error shape (SPEC §2); ``to_body`` is the single place that shape is built."""
+error shape (docs/api.md, Errors); ``to_body`` is the single place that shape is built."""
 
 from __future__ import annotations
 

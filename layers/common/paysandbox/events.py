@@ -1,4 +1,4 @@
-"""The events API (SPEC §13): list one team's events, tail them, get one, redeliver one.
+"""The events API (docs/events.md): list one team's events, tail them, get one, redeliver one.
 
 Events are written by the webhook sender only (see ``repository.events``); this module reads
 them for the operator API. Every read is scoped to the caller's team: an event of another
@@ -13,7 +13,7 @@ from typing import Any
 
 from paysandbox import clock, scope
 from paysandbox.errors import NotFound, ValidationFailed
-from paysandbox.repository import decode_cursor, encode_cursor
+from paysandbox.repository import decode_cursor, encode_cursor, key_values
 from paysandbox.repository import events as store
 
 EVENT_TYPES = ("payment.completed", "payment.failed", "payment.expired", "payment.refunded", "refund.failed")
@@ -54,7 +54,7 @@ def list_events(
     start_key = None
     if cursor:
         start_key = decode_cursor(cursor, store.CURSOR_KEYS)
-        if start_key is None or start_key["event_team"]["S"] != team:
+        if start_key is None or key_values(start_key)["event_team"] != team:
             raise ValidationFailed("The cursor is not valid for this list.", code="invalid_cursor")
     after_seq = None
     if after:
@@ -70,7 +70,7 @@ def get_event(team: str, event_id: str) -> dict[str, Any]:
 
 
 def redeliver(team: str, event_id: str) -> dict[str, Any]:
-    """A new attempt chain for one event (SPEC §13), as the payment route does for the latest."""
+    """A new attempt chain for one event, as the payment route does for the latest."""
     from paysandbox.delivery_views import start_chain
 
     return start_chain(_load(team, event_id))
@@ -92,7 +92,7 @@ def _load(team: str, event_id: str) -> dict[str, Any]:
 
 
 def view(item: dict[str, Any], *, signed: bool) -> dict[str, Any]:
-    """The SPEC §13 shape. ``signed`` adds ``webhook``: the exact body a delivery carries and
+    """An event as the events API shows it. ``signed`` adds ``webhook``: the exact body a delivery carries and
     its signature headers, signed now, so that ``paysandbox listen`` can forward it as is."""
     payload = str(item.get("payload") or "{}")
     at = item.get("at", item.get("timestamp"))

@@ -1,4 +1,4 @@
-"""Expiry of stale payments (SPEC §7), for the scheduled expirer.
+"""Expiry of payments left open past their ``expires_at``, for the scheduled expirer.
 
 Reads only the sparse ``by-expiry`` index of open payments and moves each due one with the
 same conditional write as every transition; pydantic-free for a lean cold start.

@@ -18,7 +18,7 @@ from typing import Any
 from paysandbox import scope
 from paysandbox.errors import ValidationFailed
 from paysandbox.models import Payment
-from paysandbox.repository import decode_cursor, encode_cursor, from_item, to_item
+from paysandbox.repository import cursor_after, decode_cursor, encode_cursor, key_values
 from paysandbox.repository import payments as store
 from paysandbox.states import GROUPS, LISTED_GROUPS, Status
 
@@ -50,7 +50,7 @@ def list_group(group: str, limit: int, cursor: str | None, team: str = scope.DEF
     """One page of a team's status group, newest first, plus the count of every group."""
     partition = scope.group_partition(team, group)
     start_key = _cursor(cursor, store.STATUS_INDEX_KEYS)
-    if start_key is not None and start_key["status_group"].get("S") != partition:
+    if start_key is not None and key_values(start_key)["status_group"] != partition:
         raise ValidationFailed("The cursor is not valid for this list.", code="invalid_cursor")
     items, last_key = store.query_group(partition, limit, start_key)
     return PaymentPage([Payment.model_validate(i) for i in items], encode_cursor(last_key), _counts(team))
@@ -61,7 +61,7 @@ def list_all(limit: int, cursor: str | None, team: str = scope.DEFAULT_TEAM) -> 
     start = _cursor(cursor, ALL_CURSOR_KEYS)
     before = None
     if start is not None:
-        plain = from_item(start)
+        plain = key_values(start)
         if not isinstance(plain["created_at"], int | float) or not isinstance(plain["payment_id"], str):
             raise ValidationFailed("The cursor is not valid for this list.", code="invalid_cursor")
         before = (plain["created_at"], plain["payment_id"])
@@ -73,7 +73,7 @@ def list_all(limit: int, cursor: str | None, team: str = scope.DEFAULT_TEAM) -> 
     next_cursor = None
     if len(merged) > limit:
         last = page[-1]
-        next_cursor = encode_cursor(to_item({"created_at": last["created_at"], "payment_id": last["payment_id"]}))
+        next_cursor = cursor_after({"created_at": last["created_at"], "payment_id": last["payment_id"]})
     return PaymentPage([Payment.model_validate(i) for i in page], next_cursor, _counts(team))
 
 

@@ -43,7 +43,7 @@ def _absolute_http_url(value: str) -> str:
 
 
 def _public_target(value: str) -> str:
-    # SSRF guard (SPEC §5): the sender checks again at delivery against the connected address.
+    # SSRF guard: the sender checks again at delivery against the connected address.
     from paysandbox.targets import UnsafeTarget, check_at_creation
 
     try:
@@ -221,7 +221,7 @@ def checkout_url(base_url: str, payment_id: str) -> str:
 
 
 def payment_view(p: Payment) -> dict[str, Any]:
-    """SPEC §2 payment view, in the flavour of the payment. Never holds card data or secrets."""
+    """The payment view (GET /api/payments/{id}), in the flavour of the payment. Never holds card data or secrets."""
     view: dict[str, Any] = {
         "payment_id": p.public_id,
         "status": p.v2_status if p.flavour == "v2" else p.status.value,

@@ -1,4 +1,4 @@
-"""One-time codes for the checkout's code step (SPEC §4).
+"""One-time codes for the checkout's code step (docs/checkout.md).
 
 A code is 6 digits from ``secrets``; only HMAC-SHA256(key, payment_id ":" code) is stored,
 keyed with the OTP key derived from the webhook secret (``keys.OTP``), so a leaked table

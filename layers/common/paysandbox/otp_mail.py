@@ -1,4 +1,4 @@
-"""The one-time code by e-mail (SPEC §4): counted, capped, never failing the payment."""
+"""The one-time code by e-mail (docs/checkout.md): counted, capped, never failing the payment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook events of refunds: which stream records are refunds, and their bodies (SPEC §12).
+"""Webhook events of refunds: which stream records are refunds, and their bodies (docs/refunds-and-test-helpers.md).
 
 A refund write sets ``refund_event`` to the refund's id (``repository.refunds``); the sender's
 bookkeeping write removes it. A record whose new image carries a ``refund_event`` its old image

@@ -1,4 +1,4 @@
-"""Refunds (SPEC §12): partial and repeated refunds of a paid payment, up to its amount.
+"""Refunds (docs/refunds-and-test-helpers.md): partial and repeated refunds of a paid payment, up to its amount.
 
 The payment is found by ``payments.get_payment`` (the one finder every operator route uses);
 its ``payment_id`` is the table key every write uses, while answers show the id the caller

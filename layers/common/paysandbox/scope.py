@@ -1,4 +1,4 @@
-"""Which team a stored payment belongs to, read from its key (SPEC §11).
+"""Which team a stored payment belongs to, read from its key (docs/teams.md).
 
 The default team's payments keep today's keys (``pay_<tx_id>``, ``inv_<…>``): no migration,
 and the seeds' ids unchanged. Another team's payment is stored under ``<team_id>#<id>``. A

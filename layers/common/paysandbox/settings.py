@@ -58,7 +58,7 @@ class Settings:
     payments_table: str = ""
     webhook_logs_table: str = ""
     teams_table: str = ""
-    # SPEC §11: a merchant request without a team key is refused (401 api_key_required).
+    # REQUIRE_API_KEYS: a merchant request without a team key is refused (401 api_key_required).
     require_api_keys: bool = False
     stage: str = "local"
     payment_ttl_seconds: int = 900

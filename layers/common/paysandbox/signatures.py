@@ -1,4 +1,4 @@
-"""The three webhook signature schemes (SPEC §5), for signing deliveries and for
+"""The three webhook signature schemes (docs/webhooks.md), for signing deliveries and for
 ``POST /webhooks/verify``.
 
 One byte string is signed by all three: the body we send IS ``json.dumps(body,
@@ -55,7 +55,7 @@ def whsec(secret: str) -> str:
 def sign(
     secrets: str | list[str], body: dict[str, Any], event_id: str, event_type: str, at: float
 ) -> tuple[bytes, dict[str, str]]:
-    """The raw body and the SPEC §5 headers for one delivery attempt. With several secrets
+    """The raw body and the signature headers for one delivery attempt. With several secrets
     (a roll's overlap, newest first) ``webhook-signature`` carries one signature per secret;
     the other two schemes use the newest."""
     keys = [secrets] if isinstance(secrets, str) else secrets

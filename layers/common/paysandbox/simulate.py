@@ -1,4 +1,4 @@
-"""``Paysandbox-Simulate`` (SPEC §14): a merchant asks the gateway to misbehave, to test its
+"""``Paysandbox-Simulate`` (docs/refunds-and-test-helpers.md): a merchant asks the gateway to misbehave, to test its
 own timeouts and retries. ``status=500|502|503|504|429`` answers that status in the JSON
 error shape before anything is read or written (so no payment and no idempotency record is
 left behind); ``latency_ms=N`` (0..10000) delays the answer, real or simulated. Values join

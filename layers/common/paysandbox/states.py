@@ -1,4 +1,4 @@
-"""The payment state machine (SPEC §3): one set of states for both API flavours."""
+"""The payment state machine (docs/api.md, Payment states): one set of states for both API flavours."""
 
 from __future__ import annotations
 

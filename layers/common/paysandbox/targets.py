@@ -1,4 +1,4 @@
-"""Webhook URL safety (SSRF guard, SPEC §5).
+"""Webhook URL safety: the SSRF guard.
 
 A target is refused when its host is, or resolves to, any address that is not plainly
 public: loopback, private, link-local (incl. 169.254.169.254), carrier-grade NAT, multicast,

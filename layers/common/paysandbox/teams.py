@@ -1,4 +1,4 @@
-"""Teams (SPEC §11): create, read, list, roll a key or a webhook secret, delete.
+"""Teams (docs/teams.md): create, read, list, roll a key or a webhook secret, delete.
 
 - A key is ``psk_<team_id>_<40 random base62>``; only its SHA-256 is stored (the key has
   ~238 random bits, so a fast hash is enough: nothing to brute-force). It is returned once,

@@ -1,4 +1,4 @@
-"""Who is calling (SPEC §11): one function per request, ``caller(authorization, team=…)``.
+"""Who is calling (docs/teams.md): one function per request, ``caller(authorization, team=…)``.
 
 - no ``Authorization``: the default team (merchant routes; 401 ``api_key_required`` with
   REQUIRE_API_KEYS=true); operator routes need a token.

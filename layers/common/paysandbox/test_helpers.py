@@ -1,4 +1,4 @@
-"""Test helpers (SPEC §14): expire a payment now; attempt its pending webhook retry now.
+"""Test helpers (docs/refunds-and-test-helpers.md): expire a payment now; attempt its pending webhook retry now.
 
 Both find the payment with ``payments.get_payment``, the finder every operator route uses.
 """

@@ -1,4 +1,4 @@
-"""Webhook events: ids, SPEC §5 bodies, and the secrets that sign them.
+"""Webhook events: ids, bodies (docs/webhooks.md), and the secrets that sign them.
 
 An event has a stable id per payment and transition (or per refund), and its body is frozen
 at first sight: the claim of attempt 1 stores it (``deliveries.attempt``), and retries and
@@ -30,7 +30,7 @@ def event_id_for(payment_id: str, status: str) -> str:
 
 
 def event_body(payment: dict[str, Any], event_id: str, event_type: str | None = None) -> dict[str, Any]:
-    """The SPEC §5 body in the payment's flavour (``event_type``: default, the status's)."""
+    """The webhook body in the payment's flavour (``event_type``: default, the status's)."""
     status = Status(payment["status"])
     event_type = event_type or EVENT_TYPES[status]
     timestamp = clock.iso(payment["updated_at"])  # when the transition was written
@@ -128,7 +128,7 @@ def event_from_attempt(item: dict[str, Any]) -> dict[str, Any]:
 
 def signing_secrets(payment_key: str) -> list[str]:
     """The secrets of the payment's team: WEBHOOK_SECRET for the default team; a team's
-    current secret, plus its previous one during a roll's overlap (SPEC §11). None for a
+    current secret, plus its previous one during a roll's overlap. None for a
     deleted team: nothing of it is signed any more."""
     team_id = scope.team_of(payment_key)
     if team_id == scope.DEFAULT_TEAM:

@@ -9,14 +9,14 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from paysandbox import clock
-from paysandbox.repository import deliveries as store
+from paysandbox.repository import payment_webhooks
 from paysandbox.retry_queue import dead_letter, enqueue
 from paysandbox.settings import get_settings
 
 logger = Logger(child=True)
 metrics = Metrics()
 
-RETRY_AFTER_CEILING = 3600  # seconds (SPEC §5): a later Retry-After is retried at the ceiling
+RETRY_AFTER_CEILING = 3600  # seconds: a later Retry-After is retried at the ceiling
 
 
 def retry_delay(next_attempt: int, retry_after: float | None) -> float:
@@ -69,7 +69,7 @@ def schedule_next(
         metrics.add_metric(name="Delivered", unit=MetricUnit.Count, value=1)
     elif outcome == "gone":
         # The merchant said stop: no more attempts, but the event still ends in the DLQ so it
-        # is never silently dropped (SPEC: every event ends delivered or dead-lettered).
+        # is never silently dropped (every event ends delivered or dead-lettered).
         dead_letter({**job, "attempt": number}, {"outcome": outcome, "attempts": number})
         webhook_status = "gone"
         metrics.add_metric(name="Gone", unit=MetricUnit.Count, value=1)
@@ -85,5 +85,5 @@ def schedule_next(
         metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
         logger.warning("webhook dead-lettered", extra={"payment_id": payment_id, "event_id": event_id})
-    store.set_payment_webhook_status(payment_id, event["status"], webhook_status, add_attempts=1)
+    payment_webhooks.set_payment_webhook_status(payment_id, event["status"], webhook_status, add_attempts=1)
     return after

@@ -1,4 +1,4 @@
-"""One webhook POST under one total deadline (SPEC §5).
+"""One webhook POST under one total deadline.
 
 ``WEBHOOK_TIMEOUT_SECONDS`` bounds the whole attempt: resolving the host, connecting (to the
 next checked address too, after a refused one), the TLS handshake, sending, and reading the

@@ -8,7 +8,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from paysandbox.apidoc import responses as out
-from paysandbox.apidoc.routes import DOCS, ERRORS, MERCHANT, OPERATOR, ROUTES, Route
+from paysandbox.apidoc.route_types import DOCS, ERRORS, MERCHANT, OPERATOR, Route
+from paysandbox.apidoc.routes import ROUTES
 
 VERSION = "0.1.0"
 TAGS = {

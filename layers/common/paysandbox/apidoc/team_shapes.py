@@ -1,4 +1,4 @@
-"""Request and response shapes of the team routes (SPEC §11), for the document only; the
+"""Request and response shapes of the team routes (docs/teams.md), for the document only; the
 handlers (``paysandbox.teams``) validate the bodies themselves."""
 
 from __future__ import annotations

@@ -99,6 +99,16 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(from_item(last_key), separators=(",", ":")).encode()).decode()
 
 
+def cursor_after(key: dict[str, Any]) -> str:
+    """The cursor that continues after ``key``, given as plain values."""
+    return str(encode_cursor(to_item(key)))
+
+
+def key_values(start_key: dict[str, Any]) -> dict[str, Any]:
+    """A decoded cursor's key as plain values, so the domain can check whose list it belongs to."""
+    return from_item(start_key)
+
+
 MAX_CURSOR_LENGTH = 4096
 # What DynamoDB accepts in a key: a non-empty string, or a number of at most 38 significant digits
 # in 1e-130..1e126; anything else would only fail there (as a 5xx) if it got that far.

@@ -1,4 +1,4 @@
-"""WebhookLogs table access, plus the payment's webhook bookkeeping fields.
+"""WebhookLogs table access (the payment's own webhook fields: ``payment_webhooks``).
 
 Items of one payment (partition ``payment_id``):
 - ``attempt#<event_id>#<chain:04d>#<n:03d>``: one delivery attempt. Claimed with a
@@ -10,8 +10,7 @@ Items of one payment (partition ``payment_id``):
   first seen*: retries and redeliveries read the event from it (``get_event``), so the
   happy path writes no separate event item.
 - ``event#<event_id>``: only the counter of an event's attempt chains, created by the
-  first redeliver (chain 0, from the stream, needs no counter). Legacy tables may also
-  hold the full event here; only ``chains`` is used.
+  first redeliver (chain 0, from the stream, needs no counter).
 """
 
 from __future__ import annotations
@@ -124,34 +123,6 @@ def update_attempt(payment_id: str, sk: str, values: dict[str, Any]) -> None:
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=attr_values,
     )
-
-
-def set_payment_webhook_status(
-    payment_id: str, event_status: str, webhook_status: str, *, add_attempts: int = 0
-) -> bool:
-    """Set ``webhook_status`` (and count attempts) on the payment, only while the payment is
-    still in the status the event announced: a newer transition (e.g. a refund) resets the
-    bookkeeping for its own event and an older chain must not overwrite it. ``updated_at``
-    and ``status`` stay untouched, and ``refund_event`` is removed, so the stream filter
-    ignores this write.
-    """
-    expression = "SET webhook_status = :ws REMOVE refund_event"
-    values: dict[str, Any] = {":ws": {"S": webhook_status}, ":st": {"S": event_status}}
-    if add_attempts:
-        expression = expression.replace(" REMOVE", " ADD webhook_attempts :n REMOVE")
-        values[":n"] = to_attr(add_attempts)
-    try:
-        dynamodb.update_item(
-            TableName=required_table(get_settings().payments_table, "PAYMENTS_TABLE"),
-            Key={"payment_id": {"S": payment_id}},
-            UpdateExpression=expression,
-            ConditionExpression="attribute_exists(payment_id) AND #status = :st",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=values,
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
 
 
 def _query_prefix(payment_id: str, prefix: str) -> list[dict[str, Any]]:

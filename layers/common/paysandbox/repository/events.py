@@ -1,4 +1,4 @@
-"""Events (SPEC §13) in the WebhookLogs table: no item of their own.
+"""Events (docs/events.md) in the WebhookLogs table: no item of their own.
 
 An event is stored once, by the webhook sender, as the claim of its first attempt (attempt 1
 of chain 0, see ``repository.deliveries``). That item also carries:

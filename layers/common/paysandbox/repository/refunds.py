@@ -38,10 +38,32 @@ def add(payment_id: str, refund: dict[str, Any], *, effect: Effect, limit: int, 
     Raises ConditionFailed with the current item when the payment is not ``paid``, already
     holds this refund id, or the refund no longer fits (``limit`` as in the module doc).
     """
+    sets, names, values = _recorded(payment_id, refund, effect, now)
+    condition, condition_values = _still_fits(refund["refund_id"], effect, limit)
+    try:
+        response = dynamodb.update_item(
+            TableName=_table(),
+            Key={"payment_id": {"S": payment_id}},
+            UpdateExpression="SET " + ", ".join(sets) + " ADD #ids :rids",
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={**values, **condition_values},
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException as exc:
+        old = getattr(exc, "response", {}).get("Item")
+        raise ConditionFailed(from_item(old) if old else None) from exc
+    return from_item(response["Attributes"])
+
+
+def _recorded(
+    payment_id: str, refund: dict[str, Any], effect: Effect, now: float
+) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+    """The SET clauses, names and values that record ``refund`` (and, at the full amount, the
+    payment's move to ``refunded``); the refund id joins ``refund_ids`` through ``:rids``."""
     names = {"#status": "status", "#refunds": "refunds", "#ids": "refund_ids", "#ar": "amount_refunded"}
     values: dict[str, Any] = {
-        ":paid": {"S": Status.PAID.value},
-        ":rid": {"S": refund["refund_id"]},
         ":rids": {"SS": [refund["refund_id"]]},
         ":one": {"L": [to_attr(refund)]},
         ":empty": {"L": []},
@@ -49,7 +71,6 @@ def add(payment_id: str, refund: dict[str, Any], *, effect: Effect, limit: int, 
         ":rev": {"S": refund["refund_id"]},
         ":ws": {"S": "pending"},
         ":zero": {"N": "0"},
-        ":limit": to_attr(limit),
     }
     sets = [
         "#refunds = list_append(if_not_exists(#refunds, :empty), :one)",
@@ -58,37 +79,27 @@ def add(payment_id: str, refund: dict[str, Any], *, effect: Effect, limit: int, 
         "webhook_status = :ws",
         "webhook_attempts = :zero",
     ]
-    condition = "#status = :paid AND NOT contains(#ids, :rid)"
-    # Fits: what was refunded before is below (partial) or exactly (full) amount - this refund;
-    # a refund that moves no money must still fit, as a real one would have.
-    if effect == "full":
-        condition += " AND " + ("(attribute_not_exists(#ar) OR #ar = :limit)" if limit == 0 else "#ar = :limit")
-    else:
-        condition += " AND (attribute_not_exists(#ar) OR #ar " + ("<" if effect == "partial" else "<=") + " :limit)"
     if effect != "none":
         values[":amt"] = to_attr(refund["amount"])
         sets.append("#ar = if_not_exists(#ar, :zero) + :amt")
     if effect == "full":
         names["#group"] = "status_group"
-        values.update(
-            {
-                ":refunded": {"S": Status.REFUNDED.value},
-                ":group": {"S": scope.group_partition(scope.team_of(payment_id), GROUPS[Status.REFUNDED])},
-            }
-        )
+        values[":refunded"] = {"S": Status.REFUNDED.value}
+        values[":group"] = {"S": scope.group_partition(scope.team_of(payment_id), GROUPS[Status.REFUNDED])}
         sets += ["#status = :refunded", "#group = :group", "refunded_at = :now"]
-    try:
-        response = dynamodb.update_item(
-            TableName=_table(),
-            Key={"payment_id": {"S": payment_id}},
-            UpdateExpression="SET " + ", ".join(sets) + " ADD #ids :rids",
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException as exc:
-        old = getattr(exc, "response", {}).get("Item")
-        raise ConditionFailed(from_item(old) if old else None) from exc
-    return from_item(response["Attributes"])
+    return sets, names, values
+
+
+def _still_fits(refund_id: str, effect: Effect, limit: int) -> tuple[str, dict[str, Any]]:
+    """The write's condition and its values: paid, this refund not yet recorded, and it fits.
+
+    Fits: what was refunded before is below (partial) or exactly (full) amount - this refund;
+    a refund that moves no money must still fit, as a real one would have.
+    """
+    condition = "#status = :paid AND NOT contains(#ids, :rid)"
+    if effect == "full":
+        condition += " AND " + ("(attribute_not_exists(#ar) OR #ar = :limit)" if limit == 0 else "#ar = :limit")
+    else:
+        condition += " AND (attribute_not_exists(#ar) OR #ar " + ("<" if effect == "partial" else "<=") + " :limit)"
+    values = {":paid": {"S": Status.PAID.value}, ":rid": {"S": refund_id}, ":limit": to_attr(limit)}
+    return condition, values
