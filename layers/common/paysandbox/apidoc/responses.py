@@ -27,7 +27,7 @@ class ErrorInfo(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """The one error shape of every JSON route (SPEC §2)."""
+    """The one error shape of every JSON route."""
 
     error: ErrorInfo
 
@@ -193,7 +193,7 @@ class NotVerified(BaseModel):
 
 
 class ConsoleConfig(BaseModel):
-    team_id: str = Field(description="The team the token or key acts for (SPEC §11).")
+    team_id: str = Field(description="The team the token or key acts for: a key's own team; for the admin token, ?team= or \"default\".")
     webhook_secret_whsec: str = Field(description='"whsec_" + base64(webhook secret)')
 
 
