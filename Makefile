@@ -68,7 +68,9 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy layers/common/paysandbox sandbox functions harness cli/paysandbox_cli
+	$(VENV)/bin/mypy layers/common/paysandbox sandbox harness cli/paysandbox_cli
+	@# One run per function, its directory as the root (as Lambda's task root): every handler is app.py
+	for dir in functions/*/; do MYPYPATH=$$dir $(VENV)/bin/mypy $$dir || exit 1; done
 
 template: setup validate
 	$(VENV)/bin/cfn-lint --include-checks I -- template.yaml

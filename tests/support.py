@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,8 @@ _handlers: dict[str, ModuleType] = {}
 
 
 def load_handler(function: str) -> ModuleType:
-    """Import ``functions/<function>/app.py`` under a unique module name, once."""
+    """Import ``functions/<function>/app.py`` under a unique module name, once, as Lambda would
+    (its directory on ``sys.path``: modules beside ``app.py`` import by plain name)."""
     if function not in _handlers:
         _handlers[function] = another_container(function, "app")
     return _handlers[function]
@@ -28,13 +28,12 @@ def load_handler(function: str) -> ModuleType:
 
 def another_container(function: str, label: str) -> ModuleType:
     """A separate import of ``functions/<function>/app.py``: its own module state, as in a
-    second Lambda container (concurrent invocations never share one)."""
-    path = ROOT / "functions" / function / "app.py"
-    spec = importlib.util.spec_from_file_location(f"{function}_{label}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    second Lambda container (concurrent invocations never share one), with its own modules
+    from beside ``app.py``."""
+    from sandbox.functions import functions
+
+    (found,) = [f for f in functions().values() if f.code_uri == ROOT / "functions" / function]
+    return found.new_container(f"{function}_{label}")
 
 
 class Api:

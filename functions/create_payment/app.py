@@ -41,7 +41,7 @@ app.use(middlewares=[_simulate])
 
 
 def _team() -> str:
-    """The caller's team (SPEC §11): keyless is the default team; a wrong key is a 401."""
+    """The caller's team (docs/teams.md): keyless is the default team; a wrong key is a 401."""
     event = app.current_event
     return tenancy.caller(event.headers.get("authorization"), team=event.get_query_string_value("team")).team
 

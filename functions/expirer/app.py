@@ -1,4 +1,7 @@
-"""Scheduled every minute: expires payments still open past their expiry (SPEC §7)."""
+"""The expirer, run every minute by EventBridge: payments still open (pending, or waiting for a
+one-time code) past their ``expires_at`` become ``expired``, which sends their
+``payment.expired`` webhook. A run stops picking up work before its timeout or after a bounded
+number of payments; the next run finishes what is left."""
 
 from __future__ import annotations
 

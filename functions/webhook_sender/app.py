@@ -1,4 +1,4 @@
-"""Webhook sender: one handler, two event sources.
+"""Webhook sender: delivers every signed webhook. One handler, two event sources.
 
 - The ``Payments`` stream (filtered in the template to transitions into a terminal status):
   each record becomes an event and its first delivery attempt.

@@ -193,7 +193,9 @@ class NotVerified(BaseModel):
 
 
 class ConsoleConfig(BaseModel):
-    team_id: str = Field(description="The team the token or key acts for.")
+    team_id: str = Field(
+        description='The team the token or key acts for: a key\'s own team; for the admin token, ?team= or "default".'
+    )
     webhook_secret_whsec: str = Field(description='"whsec_" + base64(webhook secret)')
 
 
