@@ -16,6 +16,10 @@ gets its own code with "Send a new code" (the OTP form posted with action=resend
 
 from __future__ import annotations
 
+from paysandbox import init_phase
+
+init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
+
 import html
 import secrets
 import traceback
@@ -417,3 +421,6 @@ def masked_email(email: str) -> str:
     """An address as the page may show it: a***@example.com."""
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+init_phase.end()  # the handler is ready

@@ -7,6 +7,10 @@ The directory is called ``confirm`` by the design's naming; it serves every oper
 
 from __future__ import annotations
 
+from paysandbox import init_phase
+
+init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
+
 import json
 import secrets
 from pathlib import Path
@@ -311,3 +315,6 @@ def delete_team(team_id: str) -> Response[str]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(routable(event), context)
+
+
+init_phase.end()  # the handler is ready
