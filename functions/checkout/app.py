@@ -17,6 +17,7 @@ gets its own code with "Send a new code" (the OTP form posted with action=resend
 from __future__ import annotations
 
 from paysandbox import init_phase
+from paysandbox.rest_resolver import APIGatewayRestResolver, Response
 
 init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
 
@@ -30,7 +31,6 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 

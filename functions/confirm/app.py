@@ -8,6 +8,7 @@ The directory is called ``confirm`` by the design's naming; it serves every oper
 from __future__ import annotations
 
 from paysandbox import init_phase
+from paysandbox.rest_resolver import APIGatewayRestResolver, Response
 
 init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
 
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 

@@ -37,3 +37,36 @@ def test_every_handler_leaves_the_collector_on_and_its_init_frozen():
     for name, state in seen.items():
         assert state["collector_on"], f"{name} left the garbage collector off"
         assert state["froze_its_init"], f"{name}: its init was not frozen"
+
+
+DEFERRED_PACKAGES = r"""
+import json, sys
+from sandbox.functions import functions
+functions()["CreatePaymentFunction"].load()
+skipped = "asyncio" not in sys.modules and "aws_lambda_powertools.event_handler.appsync" not in sys.modules
+from aws_lambda_powertools.event_handler import AppSyncResolver, APIGatewayRestResolver
+from aws_lambda_powertools.utilities.data_classes import S3Event, APIGatewayProxyEvent
+import aws_lambda_powertools.event_handler.api_gateway as api_gateway
+functions()["WebhookSenderFunction"].load()
+print(json.dumps({
+    "skipped_other_resolvers": skipped,
+    "same_resolver": APIGatewayRestResolver is api_gateway.APIGatewayRestResolver,
+    "others_still_importable": [AppSyncResolver.__name__, S3Event.__name__, APIGatewayProxyEvent.__name__],
+}))
+"""
+
+
+def test_api_handlers_skip_powertools_other_resolvers_and_the_process_still_gets_them():
+    """rest_resolver.py: an API function loads Powertools' REST resolver without AppSync's
+    (and asyncio) or the other event classes; code loaded later still imports them."""
+    env = {"PATH": "/usr/bin:/bin", **fake_aws_environment(), **handler_environment("paysandbox", "t", "s")}
+    done = subprocess.run(
+        [sys.executable, "-c", DEFERRED_PACKAGES], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "skipped_other_resolvers": True,
+        "same_resolver": True,
+        "others_still_importable": ["AppSyncResolver", "S3Event", "APIGatewayProxyEvent"],
+    }

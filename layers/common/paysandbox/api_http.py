@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
 from paysandbox.errors import BadRequest, NotFound, PaySandboxError, validation_failed
+from paysandbox.rest_resolver import APIGatewayRestResolver, Response, content_types
 from paysandbox.settings import get_settings
 
 logger = Logger(child=True)
