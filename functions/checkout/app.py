@@ -17,7 +17,6 @@ gets its own code with "Send a new code" (the OTP form posted with action=resend
 from __future__ import annotations
 
 from paysandbox import init_phase
-from paysandbox.rest_resolver import APIGatewayRestResolver, Response
 
 init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
 
@@ -39,6 +38,7 @@ from paysandbox.api_http import base_url, content_type, path_param, raw_body, ro
 from paysandbox.checkout import Checkout, FormInvalid, Page
 from paysandbox.errors import BadRequest, NotFound, PaySandboxError
 from paysandbox.payment_display import format_amount, reference_of
+from paysandbox.rest_resolver import APIGatewayRestResolver, Response
 from paysandbox.settings import get_settings
 from paysandbox.states import Status
 

@@ -8,7 +8,6 @@ The directory is called ``confirm`` by the design's naming; it serves every oper
 from __future__ import annotations
 
 from paysandbox import init_phase
-from paysandbox.rest_resolver import APIGatewayRestResolver, Response
 
 init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
 
@@ -25,6 +24,7 @@ from paysandbox import listing, payments, scope, tenancy
 from paysandbox.api_http import install_error_handlers, json_object, json_response, parse_body, path_param, routable
 from paysandbox.errors import NotFound, Unauthorized, ValidationFailed
 from paysandbox.models import FailRequest, PaymentRef, RefundRequest, payment_view, v2_confirmed, v2_failed
+from paysandbox.rest_resolver import APIGatewayRestResolver, Response
 from paysandbox.secret_store import webhook_secret
 from paysandbox.states import group_from_query
 

@@ -8,7 +8,6 @@ route, not only creation.
 from __future__ import annotations
 
 from paysandbox import init_phase
-from paysandbox.rest_resolver import APIGatewayRestResolver, Response
 
 init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
 
@@ -24,6 +23,7 @@ from paysandbox import payments, signatures, simulate, tenancy
 from paysandbox.api_http import base_url, install_error_handlers, json_response, parse_body, path_param, routable
 from paysandbox.errors import BadRequest, Unauthorized
 from paysandbox.models import InvoiceCreate, V2Create, invoice_created, payment_view, service_health, v2_created
+from paysandbox.rest_resolver import APIGatewayRestResolver, Response
 from paysandbox.scope import DEFAULT_TEAM
 from paysandbox.secret_store import webhook_secret
 

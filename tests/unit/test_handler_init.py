@@ -11,6 +11,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from harness.fake_aws import fake_aws_environment, handler_environment
 from tests.support import ROOT
 
@@ -42,7 +44,7 @@ def test_every_handler_leaves_the_collector_on_and_its_init_frozen():
 DEFERRED_PACKAGES = r"""
 import json, sys
 from sandbox.functions import functions
-functions()["CreatePaymentFunction"].load()
+functions()[sys.argv[1]].load()
 skipped = "asyncio" not in sys.modules and "aws_lambda_powertools.event_handler.appsync" not in sys.modules
 from aws_lambda_powertools.event_handler import AppSyncResolver, APIGatewayRestResolver
 from aws_lambda_powertools.utilities.data_classes import S3Event, APIGatewayProxyEvent
@@ -56,12 +58,18 @@ print(json.dumps({
 """
 
 
-def test_api_handlers_skip_powertools_other_resolvers_and_the_process_still_gets_them():
+@pytest.mark.parametrize("api_function", ["CreatePaymentFunction", "ConfirmFunction", "CheckoutFunction"])
+def test_api_handlers_skip_powertools_other_resolvers_and_the_process_still_gets_them(api_function: str):
     """rest_resolver.py: an API function loads Powertools' REST resolver without AppSync's
     (and asyncio) or the other event classes; code loaded later still imports them."""
     env = {"PATH": "/usr/bin:/bin", **fake_aws_environment(), **handler_environment("paysandbox", "t", "s")}
     done = subprocess.run(
-        [sys.executable, "-c", DEFERRED_PACKAGES], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", DEFERRED_PACKAGES, api_function],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
