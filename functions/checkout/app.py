@@ -13,6 +13,10 @@ action=resend).
 
 from __future__ import annotations
 
+from paysandbox import init_phase
+
+init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
+
 import traceback
 from pathlib import Path
 from typing import Any
@@ -119,3 +123,6 @@ def _no_route(_: Exception) -> Response[str]:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(routable(event), context)
+
+
+init_phase.end()  # the handler is ready

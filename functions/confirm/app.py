@@ -9,6 +9,10 @@ The routes are in one router per audience: ``confirm_payments``, ``confirm_event
 
 from __future__ import annotations
 
+from paysandbox import init_phase
+
+init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
+
 from typing import Any
 
 import confirm_console
@@ -33,3 +37,9 @@ for audience in (confirm_payments, confirm_events, confirm_console, confirm_team
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(routable(event), context)
+
+
+init_phase.end()  # the handler is ready
+
+
+init_phase.end()  # the handler is ready

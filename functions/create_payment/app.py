@@ -7,6 +7,10 @@ route, not only creation.
 
 from __future__ import annotations
 
+from paysandbox import init_phase
+
+init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
+
 import secrets
 from pathlib import Path
 from typing import Any
@@ -150,3 +154,6 @@ def api_reference() -> Response[str]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(routable(event), context)
+
+
+init_phase.end()  # the handler is ready

@@ -5,6 +5,10 @@ number of payments; the next run finishes what is left."""
 
 from __future__ import annotations
 
+from paysandbox import init_phase
+
+init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
+
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -27,3 +31,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="PaymentsExpired", unit=MetricUnit.Count, value=run.expired)
     logger.info("expirer run", extra={"expired": run.expired, "lost_races": run.lost_races, "complete": run.complete})
     return {"expired": run.expired, "lost_races": run.lost_races, "complete": run.complete}
+
+
+init_phase.end()  # the handler is ready

@@ -11,6 +11,10 @@ responses, so one bad record is retried alone (``ReportBatchItemFailures``).
 
 from __future__ import annotations
 
+from paysandbox import init_phase
+
+init_phase.begin()  # no garbage collection while the handler loads (init_phase.py)
+
 import json
 from typing import Any
 
@@ -46,3 +50,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     if records[0].get("eventSource") == "aws:sqs":
         return process_partial_response(event, retry_job, retry_processor, context)
     return process_partial_response(event, stream_record, stream_processor, context)
+
+
+init_phase.end()  # the handler is ready

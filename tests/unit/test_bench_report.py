@@ -8,10 +8,12 @@ import os
 import pytest
 
 from bench import __main__ as bench_main
-from bench import cold_start, cost_pricing
+from bench import cost_pricing
+from bench.cold_start_probe import resolve
 from bench.common import shown_ratio
 from bench.cost_pricing import Invocation, LifecycleProfile
 from bench.ddb_counter import Index, item_size
+from bench.import_costs import import_costs, median_costs
 from bench.report import Figure, not_run, table, write_json
 
 
@@ -218,10 +220,10 @@ def test_template_environment_is_resolved_like_lambda_would():
             "Secret": {"Type": "AWS::SecretsManager::Secret"},
         },
     }
-    assert cold_start._resolve({"Ref": "Stage"}, template) == "dev"
-    assert cold_start._resolve({"Ref": "Payments"}, template) == "Payments"
-    assert cold_start._resolve({"Ref": "Secret"}, template).startswith("arn:aws:secretsmanager:")
-    assert cold_start._resolve(512, template) == "512"
+    assert resolve({"Ref": "Stage"}, template) == "dev"
+    assert resolve({"Ref": "Payments"}, template) == "Payments"
+    assert resolve({"Ref": "Secret"}, template).startswith("arn:aws:secretsmanager:")
+    assert resolve(512, template) == "512"
 
 
 def test_import_costs_attribute_time_beyond_the_baseline():
@@ -235,7 +237,7 @@ def test_import_costs_attribute_time_beyond_the_baseline():
             "import time:       500 |       9500 | paysandbox.payments",
         ]
     )
-    costs = cold_start.import_costs(stderr, baseline_modules={"boto3"})
+    costs = import_costs(stderr, baseline_modules={"boto3"})
     assert costs["extra_packages_self_ms"] == {"pydantic": 4.0, "paysandbox.models": 2.0, "paysandbox.payments": 0.5}
     assert costs["top_direct_imports_cumulative_ms"] == {"paysandbox.payments": 9.5}
 
@@ -246,4 +248,4 @@ def test_import_cost_attribution_is_the_median_of_several_runs():
         {"extra_packages_self_ms": {"pydantic": 90.0}},
         {"extra_packages_self_ms": {"pydantic": 31.0, "asyncio": 10.0}},
     ]
-    assert cold_start.median_costs(runs) == {"extra_packages_self_ms": {"pydantic": 31.0, "asyncio": 9.0}}
+    assert median_costs(runs) == {"extra_packages_self_ms": {"pydantic": 31.0, "asyncio": 9.0}}

@@ -27,6 +27,8 @@ from paysandbox.plaintext import no_control_characters
 from paysandbox.states import V2_NAMES, Status
 
 MAX_AMOUNT = 10**12
+# Request models are built on first use (``defer_build``): each serves one or two routes, and a
+# cold start need not build the others' (``Payment``, which nearly every route reads, is built at import).
 
 
 def _absolute_http_url(value: str) -> str:
@@ -113,7 +115,7 @@ ClientId = Annotated[
 class InvoiceCreate(BaseModel):
     """``POST /api/create-invoice`` (AcquireMock v2 style); camelCase URL aliases accepted."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     amount: Amount
     reference: Annotated[str, Field(min_length=1, max_length=128), Printable]
@@ -127,7 +129,7 @@ class InvoiceCreate(BaseModel):
 class V2Create(BaseModel):
     """``POST /api/v2/payments`` (Payment Server v2 style), idempotent on ``tx_id``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     version: Literal["v2"] = "v2"
     tx_id: Annotated[Identifier, Printable]
@@ -140,7 +142,7 @@ class V2Create(BaseModel):
 class PaymentRef(BaseModel):
     """Operator requests that name one payment."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     payment_id: Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -152,7 +154,7 @@ class FailRequest(PaymentRef):
 class RefundRequest(BaseModel):
     """``POST /api/payments/{payment_id}/refunds``: without ``amount``, what remains."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     amount: Amount | None = None
     reason: Annotated[str, Field(max_length=500), Printable] | None = None
