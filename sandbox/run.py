@@ -104,7 +104,7 @@ def main() -> int:
     watch_default_session()  # before any handler creates a client: their writes wake the pollers
 
     from sandbox.deployment import deploy_template
-    from sandbox.emulator import release_shard_iterator
+    from sandbox.emulator import StreamTrimmer, release_shard_iterator
     from sandbox.emulator import start as start_emulator
     from sandbox.gateway import Gateway, api_routes
     from sandbox.pollers import Poller, event_pollers
@@ -152,7 +152,12 @@ def main() -> int:
 
         team_lines = create_teams(os.environ)
         pollers = event_pollers(
-            functions, stack, clients, os.environ, release_iterator=lambda it: release_shard_iterator(REGION, it)
+            functions,
+            stack,
+            clients,
+            os.environ,
+            release_iterator=lambda it: release_shard_iterator(REGION, it),
+            trimmer=StreamTrimmer(REGION),
         )
         for poller in pollers:
             poller.start()
