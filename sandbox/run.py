@@ -82,6 +82,9 @@ def main() -> int:
         print(taken, file=sys.stderr)
         return 2
 
+    from sandbox.heap import limit_arenas
+
+    limit_arenas()  # before any thread starts (see sandbox/heap.py)
     # From here on a signal only asks for a stop, which happens once start-up is complete.
     stopping = threading.Event()
 

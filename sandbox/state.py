@@ -24,6 +24,7 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from sandbox.heap import release_free_memory
 from sandbox.stack import ACCOUNT_ID, Stack
 from sandbox.template import resources_of_type
 
@@ -134,6 +135,7 @@ class StateStore:
             while not self._stopping.wait(every):
                 try:
                     self.save(secrets)
+                    release_free_memory()  # the snapshot's short-lived copy of every item
                 except Exception as error:  # the emulator going away at stop; try again next time
                     if not self._stopping.is_set():
                         print(f"[sandbox] state snapshot failed: {error}", flush=True)
