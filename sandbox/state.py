@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sandbox.heap import release_free_memory
 from sandbox.stack import ACCOUNT_ID, Stack
@@ -103,29 +103,29 @@ class StateStore:
     def _queues(self) -> dict[str, str]:
         return {name: url for (name, attribute), url in self.stack.attributes.items() if attribute == "QueueUrl"}
 
-    def snapshot(self, secrets: Mapping[str, str]) -> dict[str, Any]:
-        tables = {}
-        for logical, name in self._tables().items():
-            items: list[dict[str, Any]] = []
+    def _write(self, out: IO[str], secrets: Mapping[str, str]) -> None:
+        """The state as one JSON object, written one item at a time: a snapshot of a large
+        table never holds a second copy of it in memory (one scan page at a time)."""
+        head = {"format": FORMAT, "saved_at": time.time(), "secrets": dict(secrets)}
+        out.write(json.dumps(head, separators=(",", ":"))[:-1] + ',"tables":{')
+        for number, (logical, name) in enumerate(self._tables().items()):
+            out.write(("," if number else "") + json.dumps(logical) + ":[")
+            first = True
             for page in self.clients.dynamodb.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
-                items += page["Items"]
-            tables[logical] = _encode(items)
-        return {
-            "format": FORMAT,
-            "saved_at": time.time(),
-            "secrets": dict(secrets),
-            "tables": tables,
-            "queues": {logical: _queued_messages(self.stack.region, url) for logical, url in self._queues().items()},
-        }
+                for item in page["Items"]:
+                    out.write(("" if first else ",") + json.dumps(_encode(item), separators=(",", ":")))
+                    first = False
+            out.write("]")
+        queues = {logical: _queued_messages(self.stack.region, url) for logical, url in self._queues().items()}
+        out.write('},"queues":' + json.dumps(queues, separators=(",", ":")) + "}")
 
     def save(self, secrets: Mapping[str, str]) -> None:
         with self._lock:
-            state = self.snapshot(secrets)
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             temporary = self.path.with_name(STATE_FILE + ".tmp")
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(state, out, separators=(",", ":"))
+                self._write(out, secrets)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, self.path)

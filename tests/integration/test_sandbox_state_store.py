@@ -49,8 +49,7 @@ def test_a_snapshot_restores_items_and_queued_jobs_with_their_remaining_delay(
     retry_queue = stack.attributes[("WebhookRetryQueue", "QueueUrl")]
     emulator.sqs.send_message(QueueUrl=retry_queue, MessageBody='{"job": "later"}', DelaySeconds=600)
     emulator.sqs.send_message(QueueUrl=retry_queue, MessageBody='{"job": "now"}')
-    saved = StateStore(tmp_path, stack, emulator).snapshot({"WEBHOOK_SECRET": "kept"})
-    (tmp_path / "state.json").write_text(json.dumps(saved))
+    StateStore(tmp_path, stack, emulator).save({"WEBHOOK_SECRET": "kept"})
 
     # a fresh emulator, as after a restart
     urllib.request.urlopen(urllib.request.Request(f"{emulator.url}/moto-api/reset", method="POST"), timeout=10)
