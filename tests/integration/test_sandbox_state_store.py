@@ -137,3 +137,37 @@ def test_a_refund_the_sender_saw_is_not_sent_again_and_one_it_missed_is_sent_as_
     modified = {r["dynamodb"]["Keys"]["payment_id"]["S"] for r in records if r["eventName"] == "MODIFY"}
     assert "inv_seen" not in modified  # no second event (by status) for a refund already sent
     assert counts["replayed events"] == 1
+
+
+def test_a_stop_does_not_wait_for_a_periodic_snapshot_and_the_final_save_has_everything(
+    tmp_path: Path,
+    emulator: SimpleNamespace,  # noqa: F811
+    stack: Stack,  # noqa: F811
+) -> None:
+    import threading
+
+    from tests.support import wait_for
+
+    emulator.dynamodb.put_item(TableName=stack.ref("Payments"), Item=_payment("inv_kept", "pending"))
+    scanning, release = threading.Event(), threading.Event()
+
+    def hold_the_first_scan(**_: Any) -> None:
+        if not scanning.is_set():
+            scanning.set()
+            release.wait(10)
+
+    emulator.dynamodb.meta.events.register("before-call.dynamodb.Scan", hold_the_first_scan)
+    store = StateStore(tmp_path, stack, emulator)
+    store.start_snapshots({"WEBHOOK_SECRET": "kept"}, every=0.01)
+    assert scanning.wait(10)  # a periodic snapshot is part-way through its first table
+    stopping = threading.Thread(target=store.stop_snapshots)
+    stopping.start()
+    wait_for(lambda: store._stopping.is_set())
+    release.set()
+    stopping.join(10)
+
+    assert not stopping.is_alive()
+    assert not (tmp_path / "state.json").exists()  # abandoned, not finished: the stop's save comes next
+    store.save({"WEBHOOK_SECRET": "kept"})
+    saved = json.loads((tmp_path / "state.json").read_text())
+    assert [i["payment_id"]["S"] for i in saved["tables"]["Payments"]] == ["inv_kept"]
