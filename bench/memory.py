@@ -113,6 +113,8 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
         if len(paid) != PAYMENTS or missing:
             raise RuntimeError(f"{len(paid)} of {PAYMENTS} paid; {len(missing)} webhooks missing")
         after = rss_mib(pid)
+        # Printed now: the sandbox's stop (its final state save) can still fail the figure.
+        print(f"[bench] figure 9: {idle:.0f} MiB idle, {after:.0f} MiB after {PAYMENTS:,} payments", flush=True)
 
     ratio = after / idle
     return Figure(
