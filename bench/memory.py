@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import local_sandbox
 from bench.report import Figure
-from bench.webhook_latency import Receiver
+from bench.webhook_latency import Arrivals
 
 NUMBER = 9
 NAME = "local sandbox memory (RSS), idle vs after 5,000 payments"
@@ -81,7 +81,7 @@ def _pay(port: int, token: str, callback_url: str, numbers: range, run_id: str, 
 
 def run(earlier: dict[str, Figure] | None = None) -> Figure:
     token, secret, run_id = secrets.token_urlsafe(16), secrets.token_urlsafe(16), secrets.token_hex(4)
-    receiver = Receiver(secret)
+    receiver = Arrivals(secret)
     with (
         receiver.serving(),
         local_sandbox(SERVICE_AUTH_TOKEN=token, WEBHOOK_SECRET=secret, ALLOW_PRIVATE_WEBHOOK_TARGETS="true") as sandbox,
@@ -113,6 +113,8 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
         if len(paid) != PAYMENTS or missing:
             raise RuntimeError(f"{len(paid)} of {PAYMENTS} paid; {len(missing)} webhooks missing")
         after = rss_mib(pid)
+        # Printed now: the sandbox's stop (its final state save) can still fail the figure.
+        print(f"[bench] figure 9: {idle:.0f} MiB idle, {after:.0f} MiB after {PAYMENTS:,} payments", flush=True)
 
     ratio = after / idle
     return Figure(

@@ -8,8 +8,10 @@ directory goes on ``sys.path``, and sibling modules must be named uniquely acros
 (``functions()`` refuses a clash, or a sibling shadowing the standard library or the layer).
 
 One lock per function stands for its one warm container: Lambda never runs two invocations in
-one container at once, and handler modules rely on that (Powertools resolvers keep the current
-event on the module's ``app``).
+one container at once, and handler modules rely on that. Functions behind the API share one
+lock: Powertools' REST resolver keeps the current event on a class attribute
+(``BaseRouter.current_event``), one per process, so two API functions running at once here
+would read each other's request.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sandbox.apigw import LambdaContext
 from sandbox.template import ROOT, load_template, resources_of_type
 
 LAYER_PATH = ROOT / "layers" / "common"
+API_LOCK = threading.Lock()  # see the module docstring
 
 
 @dataclass
@@ -117,6 +120,8 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, Function]:
             events=resource["Properties"].get("Events", {}),
             environment=env,
         )
+        if any(event.get("Type") == "Api" for event in found[logical_id].events.values()):
+            found[logical_id]._lock = API_LOCK
     check_sibling_names(found.values())
     return found
 

@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sandbox.emulator import StreamTrimmer
 from sandbox.functions import Function
 from sandbox.lambda_events import scheduled_event, sqs_messages_to_event
 from sandbox.poller_base import IDLE_WAIT_SECONDS, Poller, failed_identifiers, passes
@@ -155,11 +156,13 @@ def event_pollers(
     environ: Mapping[str, str],
     release_iterator: Callable[[str], None] | None = None,
     wakeups: Wakeups | None = WRITES,
+    trimmer: StreamTrimmer | None = None,
 ) -> list[Poller]:
     """A poller for every non-Api event of every function in the template.
 
     Stream and queue pollers wake on ``wakeups`` and otherwise poll every
-    ``SANDBOX_POLL_SECONDS`` (default 0.25 s)."""
+    ``SANDBOX_POLL_SECONDS`` (default 0.25 s). Stream pollers tell ``trimmer`` what they
+    have processed, so the emulator can drop those records."""
     fallback = float(environ.get(POLL_SECONDS_VARIABLE) or IDLE_WAIT_SECONDS)
     pollers: list[Poller] = []
     for function in functions.values():
@@ -171,7 +174,7 @@ def event_pollers(
                 continue
             if kind == "DynamoDB":
                 pollers.append(
-                    StreamPoller(function, event_name, properties, stack, clients, release_iterator, wakeups)
+                    StreamPoller(function, event_name, properties, stack, clients, release_iterator, wakeups, trimmer)
                 )
                 pollers[-1].idle_seconds = fallback
             elif kind == "SQS":

@@ -106,6 +106,9 @@ def main() -> int:
         print(taken, file=sys.stderr)
         return 2
 
+    from sandbox.heap import limit_arenas
+
+    limit_arenas()  # before any thread starts (see sandbox/heap.py)
     stopping = _stop_requested_by_signals()
     endpoint = f"http://{HOST}:{emulator_port}"
     _use_emulator(endpoint)
@@ -216,7 +219,7 @@ def _logging_gateway(functions: dict[str, Any], port: int, stage: str, json_line
 
 def _start_event_sources(running: Running, deployment: Deployment, clients: Clients) -> None:
     """Local teams, then the stream, queue and schedule pollers, then the state snapshots."""
-    from sandbox.emulator import release_shard_iterator
+    from sandbox.emulator import StreamTrimmer, release_shard_iterator
     from sandbox.local_teams import create_teams
     from sandbox.pollers import event_pollers
 
@@ -227,6 +230,7 @@ def _start_event_sources(running: Running, deployment: Deployment, clients: Clie
         clients,
         os.environ,
         release_iterator=lambda it: release_shard_iterator(REGION, it),
+        trimmer=StreamTrimmer(REGION),
     )
     for poller in running.pollers:
         poller.start()

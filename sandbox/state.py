@@ -22,8 +22,9 @@ import threading
 import time
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from sandbox.heap import release_free_memory
 from sandbox.stack import ACCOUNT_ID, Stack
 from sandbox.template import resources_of_type
 
@@ -59,6 +60,10 @@ def _decode(value: Any) -> Any:
     if isinstance(value, list):
         return [_decode(v) for v in value]
     return value
+
+
+class SnapshotAbandoned(Exception):
+    """A periodic snapshot stopped part-way because the sandbox is stopping."""
 
 
 class StateStore:
@@ -102,29 +107,32 @@ class StateStore:
     def _queues(self) -> dict[str, str]:
         return {name: url for (name, attribute), url in self.stack.attributes.items() if attribute == "QueueUrl"}
 
-    def snapshot(self, secrets: Mapping[str, str]) -> dict[str, Any]:
-        tables = {}
-        for logical, name in self._tables().items():
-            items: list[dict[str, Any]] = []
+    def _write(self, out: IO[str], secrets: Mapping[str, str], abandon: threading.Event | None = None) -> None:
+        """The state as one JSON object, written one item at a time: a snapshot of a large
+        table never holds a second copy of it in memory (one scan page at a time). Once
+        ``abandon`` is set the write stops (``SnapshotAbandoned``), the saved file untouched."""
+        head = {"format": FORMAT, "saved_at": time.time(), "secrets": dict(secrets)}
+        out.write(json.dumps(head, separators=(",", ":"))[:-1] + ',"tables":{')
+        for number, (logical, name) in enumerate(self._tables().items()):
+            out.write(("," if number else "") + json.dumps(logical) + ":[")
+            first = True
             for page in self.clients.dynamodb.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
-                items += page["Items"]
-            tables[logical] = _encode(items)
-        return {
-            "format": FORMAT,
-            "saved_at": time.time(),
-            "secrets": dict(secrets),
-            "tables": tables,
-            "queues": {logical: _queued_messages(self.stack.region, url) for logical, url in self._queues().items()},
-        }
+                for item in page["Items"]:
+                    out.write(("" if first else ",") + json.dumps(_encode(item), separators=(",", ":")))
+                    first = False
+                if abandon is not None and abandon.is_set():
+                    raise SnapshotAbandoned
+            out.write("]")
+        queues = {logical: _queued_messages(self.stack.region, url) for logical, url in self._queues().items()}
+        out.write('},"queues":' + json.dumps(queues, separators=(",", ":")) + "}")
 
-    def save(self, secrets: Mapping[str, str]) -> None:
+    def save(self, secrets: Mapping[str, str], abandon: threading.Event | None = None) -> None:
         with self._lock:
-            state = self.snapshot(secrets)
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             temporary = self.path.with_name(STATE_FILE + ".tmp")
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(state, out, separators=(",", ":"))
+                self._write(out, secrets, abandon)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, self.path)
@@ -132,8 +140,9 @@ class StateStore:
     def start_snapshots(self, secrets: Mapping[str, str], every: float = SNAPSHOT_SECONDS) -> None:
         def loop() -> None:
             while not self._stopping.wait(every):
-                try:
-                    self.save(secrets)
+                try:  # a stop abandons it: the final save after the stop writes everything anyway
+                    self.save(secrets, abandon=self._stopping)
+                    release_free_memory()  # the snapshot's short-lived copy of every item
                 except Exception as error:  # the emulator going away at stop; try again next time
                     if not self._stopping.is_set():
                         print(f"[sandbox] state snapshot failed: {error}", flush=True)

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+from sandbox.emulator import StreamTrimmer
 from sandbox.functions import Function
 from sandbox.lambda_events import stream_records_to_event
 from sandbox.poller_base import Poller, failed_identifiers, passes
@@ -33,6 +34,7 @@ class StreamPoller(Poller):
         clients: Any,
         release_iterator: Callable[[str], None] | None = None,
         wakeups: Wakeups | None = None,
+        trimmer: StreamTrimmer | None = None,
     ):
         super().__init__(function, event_name, wakeups)
         self.wakes_on = "dynamodb"
@@ -47,6 +49,9 @@ class StreamPoller(Poller):
             ThreadPoolExecutor(self.parallelization, thread_name_prefix=self.name) if self.parallelization > 1 else None
         )
         self.stream_arn = str(stack.resolve(properties["Stream"]))
+        self.trimmer = trimmer  # told of each checkpoint, so processed records can be dropped
+        if trimmer is not None:
+            trimmer.follow(self.stream_arn, self.name)
         self.batch_size = int(properties.get("BatchSize", 100))
         self.starting_position = properties.get("StartingPosition", "LATEST")
         self.filter_criteria = properties.get("FilterCriteria")
@@ -121,6 +126,7 @@ class StreamPoller(Poller):
         if failed_at is None:
             self._failed_at, self._retries, self._limit = None, 0, self.batch_size
             self._move_to(page["NextShardIterator"])
+            self._checkpoint(records[-1])
             return True
         if crashed and self.bisect and min(len(batch), self._limit) > 1:
             # Everything before failed_at succeeded (lanes run to their first failure); the
@@ -134,9 +140,15 @@ class StreamPoller(Poller):
             self._discard(batch, failed_at)
             self._failed_at, self._retries = None, 0
             self._seek("AFTER_SEQUENCE_NUMBER", records[-1]["dynamodb"]["SequenceNumber"])
+            self._checkpoint(records[-1])
             return True
         self._seek("AT_SEQUENCE_NUMBER", failed_at)  # retry from the failed record
         return False  # back off before the retry
+
+    def _checkpoint(self, last: dict[str, Any]) -> None:
+        """Every record up to ``last`` is done with (processed, filtered out or discarded)."""
+        if self.trimmer is not None:
+            self.trimmer.processed(self.stream_arn, self.name, last["dynamodb"]["SequenceNumber"])
 
     def _run(self, records: list[dict[str, Any]]) -> tuple[str | None, bool]:
         """Run the page's records as up to ``parallelization`` concurrent lanes, each in order:

@@ -46,8 +46,7 @@ def test_a_snapshot_restores_items_and_queued_jobs_with_their_remaining_delay(
     retry_queue = stack.attributes[("WebhookRetryQueue", "QueueUrl")]
     emulator.sqs.send_message(QueueUrl=retry_queue, MessageBody='{"job": "later"}', DelaySeconds=600)
     emulator.sqs.send_message(QueueUrl=retry_queue, MessageBody='{"job": "now"}')
-    saved = StateStore(tmp_path, stack, emulator).snapshot({"WEBHOOK_SECRET": "kept"})
-    (tmp_path / "state.json").write_text(json.dumps(saved))
+    StateStore(tmp_path, stack, emulator).save({"WEBHOOK_SECRET": "kept"})
 
     # a fresh emulator, as after a restart
     urllib.request.urlopen(urllib.request.Request(f"{emulator.url}/moto-api/reset", method="POST"), timeout=10)
@@ -131,3 +130,37 @@ def test_a_refund_the_sender_saw_is_not_sent_again_and_one_it_missed_is_sent_as_
     modified = {r["dynamodb"]["Keys"]["payment_id"]["S"] for r in records if r["eventName"] == "MODIFY"}
     assert "inv_seen" not in modified  # no second event (by status) for a refund already sent
     assert counts["replayed events"] == 1
+
+
+def test_a_stop_does_not_wait_for_a_periodic_snapshot_and_the_final_save_has_everything(
+    tmp_path: Path,
+    emulator: SimpleNamespace,  # noqa: F811
+    stack: Stack,  # noqa: F811
+) -> None:
+    import threading
+
+    from tests.support import wait_for
+
+    emulator.dynamodb.put_item(TableName=stack.ref("Payments"), Item=_payment("inv_kept", "pending"))
+    scanning, release = threading.Event(), threading.Event()
+
+    def hold_the_first_scan(**_: Any) -> None:
+        if not scanning.is_set():
+            scanning.set()
+            release.wait(10)
+
+    emulator.dynamodb.meta.events.register("before-call.dynamodb.Scan", hold_the_first_scan)
+    store = StateStore(tmp_path, stack, emulator)
+    store.start_snapshots({"WEBHOOK_SECRET": "kept"}, every=0.01)
+    assert scanning.wait(10)  # a periodic snapshot is part-way through its first table
+    stopping = threading.Thread(target=store.stop_snapshots)
+    stopping.start()
+    wait_for(lambda: store._stopping.is_set())
+    release.set()
+    stopping.join(10)
+
+    assert not stopping.is_alive()
+    assert not (tmp_path / "state.json").exists()  # abandoned, not finished: the stop's save comes next
+    store.save({"WEBHOOK_SECRET": "kept"})
+    saved = json.loads((tmp_path / "state.json").read_text())
+    assert [i["payment_id"]["S"] for i in saved["tables"]["Payments"]] == ["inv_kept"]
