@@ -24,7 +24,8 @@ def test_the_events_list_read_is_recorded_against_the_operator_function(
 ) -> None:
     status, created, _ = merchant.call("POST", "/api/v2/payments", v2_body(callback_url=receiver.url()))
     assert status == 200, created
-    assert operator.call("POST", "/api/v2/confirm-payment", {"payment_id": created["payment_id"]}, headers=OPERATOR)[0]
+    confirm = {"payment_id": created["payment_id"]}
+    assert operator.call("POST", "/api/v2/confirm-payment", confirm, headers=OPERATOR)[0] == 200
     pipeline.run()
     status, page, _ = operator.call("GET", "/api/events", headers=OPERATOR)
     assert status == 200 and len(page["events"]) == 1, page
