@@ -25,6 +25,14 @@ TEST_ENV = {
 use_fake_aws(TEST_ENV)
 os.environ.pop("PAYMENT_WEBHOOK_SECRET", None)  # the alias would win over WEBHOOK_SECRET
 
+from harness.aws_calls import record_calls, recorded, watch_handler  # noqa: E402
+from sandbox.functions import container_hooks  # noqa: E402
+
+# Every AWS call a handler makes is recorded (before any client exists, so all are hooked) and
+# checked at the end of the run against its function's IAM policy (docs/testing.md).
+record_calls()
+container_hooks.append(lambda function, module: watch_handler(function.logical_id, module, function.entry))
+
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402, F401  (imported before any handler creates a client)
 
@@ -75,3 +83,25 @@ def sandbox_factory(tmp_path: Path) -> Iterator[Any]:
         if sandbox.process.poll() is None:
             sandbox.process.kill()
             sandbox.process.wait()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a handler made an AWS call its IAM policy does not allow."""
+    if not recorded:
+        return
+    from tests.template.iam_grants import ungranted
+
+    report = ungranted(recorded)
+    session.config.stash[IAM_REPORT] = report
+    if report and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    report = config.stash.get(IAM_REPORT, "")
+    if report:
+        terminalreporter.write_sep("=", "IAM: calls template.yaml does not grant", red=True)
+        terminalreporter.write_line(report)
+
+
+IAM_REPORT = pytest.StashKey[str]()
