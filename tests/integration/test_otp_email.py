@@ -9,6 +9,7 @@ field no longer chooses the recipient, and sends are counted on the payment.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -58,6 +59,29 @@ def _pay_with_4444(payment_id: str, email: str) -> checkout.CardResult:
     result = checkout.pay_by_card(payment_id, form)
     assert result.checkout.page is checkout.Page.OTP
     return result
+
+
+def test_the_checkout_function_mails_the_code_when_the_card_form_is_posted(merchant: Api, ses: Any) -> None:
+    """Through the checkout handler, as a browser posts the card form: the function's own
+    ses:SendEmail is what the test run's IAM check holds against its template grant."""
+    payment_id = _create(merchant, customer_email=BUYER)
+    form = {
+        "email": BUYER,
+        "card_number": "4444 4444 4444 4444",
+        "expiry": "12/30",
+        "cvv": "123",
+        "csrf_token": checkout.csrf_token(payment_id, checkout.CARD_FORM),
+    }
+    status, _, _ = Api("checkout").call(
+        "POST",
+        f"/checkout/{payment_id}",
+        raw_body=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        resource="/checkout/{payment_id}",
+        path_parameters={"payment_id": payment_id},
+    )
+    assert status == 303
+    assert _recipients() == [BUYER]
 
 
 def test_the_code_goes_to_the_merchants_customer_email_not_the_forms(merchant: Api, ses: Any) -> None:
