@@ -1,6 +1,6 @@
 """One keep-alive HTTP connection to a local server, as a ``requests.Session`` would hold it.
 
-The benchmarks that send many requests (figures 6 and 8) send them all on one connection per
+The benchmarks that send many requests (figures 6, 8 and 9) send them all on one connection per
 client, so what they measure is the server's work, not a TCP handshake per request.
 """
 

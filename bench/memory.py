@@ -13,7 +13,6 @@ Correctness: every create and confirm answered 200 and every webhook arrived.
 
 from __future__ import annotations
 
-import http.client
 import json
 import secrets
 import threading
@@ -21,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench.common import local_sandbox
+from bench.keep_alive import KeepAliveClient
 from bench.report import Figure
 from bench.webhook_latency import Arrivals
 
@@ -40,43 +40,76 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def _payment_body(run_id: str, n: int, callback_url: str) -> dict[str, object]:
+    return {
+        "version": "v2",
+        "tx_id": f"mem-{run_id}-{n}",
+        "order_id": f"order-{n}",
+        "user_id": "bench-user",
+        "amount": 4_990,
+        "callback_url": callback_url,
+    }
+
+
+class Refused(RuntimeError):
+    """The sandbox answered a create or confirm with something other than success."""
+
+
+def _create_and_confirm(client: KeepAliveClient, token: str, body: dict[str, object]) -> str:
+    """One v2 payment created, then confirmed by the operator; its id. Raises ``Refused``."""
+    status, raw = client.send("POST", "/api/v2/payments", body)
+    answer = json.loads(raw)
+    if status != 200:
+        raise Refused(f"create {status}: {answer}")
+    confirm = {"payment_id": answer["payment_id"]}
+    status, raw = client.send("POST", "/api/v2/confirm-payment", confirm, {"Authorization": f"Bearer {token}"})
+    result = json.loads(raw)
+    if status != 200 or result.get("status") != "PAYMENT_COMPLETED":
+        raise Refused(f"confirm {status}: {result}")
+    return str(answer["payment_id"])
+
+
 def _pay(port: int, token: str, callback_url: str, numbers: range, run_id: str, errors: list[str]) -> list[str]:
-    """Create and confirm v2 payments on one keep-alive connection; returns their ids."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    """Create and confirm v2 payments on one keep-alive connection; returns their ids.
+
+    The first failure stops this client and is appended to ``errors``."""
     paid: list[str] = []
-    try:
-        for n in numbers:
-            body = {
-                "version": "v2",
-                "tx_id": f"mem-{run_id}-{n}",
-                "order_id": f"order-{n}",
-                "user_id": "bench-user",
-                "amount": 4_990,
-                "callback_url": callback_url,
-            }
-            connection.request("POST", "/api/v2/payments", json.dumps(body), {"Content-Type": "application/json"})
-            created = connection.getresponse()
-            answer = json.loads(created.read())
-            if created.status != 200:
-                errors.append(f"create {created.status}: {answer}")
-                return paid
-            connection.request(
-                "POST",
-                "/api/v2/confirm-payment",
-                json.dumps({"payment_id": answer["payment_id"]}),
-                {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-            )
-            confirmed = connection.getresponse()
-            result = json.loads(confirmed.read())
-            if confirmed.status != 200 or result.get("status") != "PAYMENT_COMPLETED":
-                errors.append(f"confirm {confirmed.status}: {result}")
-                return paid
-            paid.append(answer["payment_id"])
-    except Exception as error:  # a dropped connection is an error of the figure
-        errors.append(f"{type(error).__name__}: {error}")
-    finally:
-        connection.close()
+    with KeepAliveClient(port) as client:
+        try:
+            for n in numbers:
+                paid.append(_create_and_confirm(client, token, _payment_body(run_id, n, callback_url)))
+        except Refused as refused:
+            errors.append(str(refused))
+        except Exception as error:  # a dropped connection is an error of the figure
+            errors.append(f"{type(error).__name__}: {error}")
     return paid
+
+
+def _pay_concurrently(port: int, token: str, callback_url: str, run_id: str) -> set[str]:
+    """``PAYMENTS`` paid by ``CLIENTS`` threads, each on its own connection; their ids."""
+    errors: list[str] = []
+    results: list[list[str]] = [[] for _ in range(CLIENTS)]
+    share = PAYMENTS // CLIENTS
+
+    def client(index: int) -> None:
+        numbers = range(index * share, (index + 1) * share)
+        results[index] = _pay(port, token, callback_url, numbers, run_id, errors)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} clients failed, first: {errors[0]}")
+    return {p for ids in results for p in ids}
+
+
+def _wait_for_every_webhook(receiver: Arrivals, paid: set[str]) -> None:
+    receiver.wait_for(paid, ARRIVAL_TIMEOUT_SECONDS)
+    missing = paid - receiver.arrivals.keys()
+    if len(paid) != PAYMENTS or missing:
+        raise RuntimeError(f"{len(paid)} of {PAYMENTS} paid; {len(missing)} webhooks missing")
 
 
 def run(earlier: dict[str, Figure] | None = None) -> Figure:
@@ -89,33 +122,18 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
         pid = sandbox.process.pid
         time.sleep(1.0)  # settle: the banner is printed just before the pollers' first reads
         idle = rss_mib(pid)
-        errors: list[str] = []
-        results: list[list[str]] = [[] for _ in range(CLIENTS)]
-        share = PAYMENTS // CLIENTS
-
-        def client(index: int) -> None:
-            numbers = range(index * share, (index + 1) * share)
-            results[index] = _pay(sandbox.api_port, token, receiver.url, numbers, run_id, errors)
-
         started = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        paid = _pay_concurrently(sandbox.api_port, token, receiver.url, run_id)
         seconds = time.perf_counter() - started
-        if errors:
-            raise RuntimeError(f"{len(errors)} clients failed, first: {errors[0]}")
-        paid = {p for ids in results for p in ids}
         after_requests = rss_mib(pid)
-        receiver.wait_for(paid, ARRIVAL_TIMEOUT_SECONDS)
-        missing = paid - receiver.arrivals.keys()
-        if len(paid) != PAYMENTS or missing:
-            raise RuntimeError(f"{len(paid)} of {PAYMENTS} paid; {len(missing)} webhooks missing")
+        _wait_for_every_webhook(receiver, paid)
         after = rss_mib(pid)
         # Printed now: the sandbox's stop (its final state save) can still fail the figure.
         print(f"[bench] figure 9: {idle:.0f} MiB idle, {after:.0f} MiB after {PAYMENTS:,} payments", flush=True)
+    return _figure(idle, after_requests, after, seconds)
 
+
+def _figure(idle: float, after_requests: float, after: float, seconds: float) -> Figure:
     ratio = after / idle
     return Figure(
         number=NUMBER,
