@@ -160,10 +160,18 @@ class Bench:
 
     def run_lifecycle(self, reference: str) -> tuple[Lifecycle, str]:
         """One full lifecycle; returns it and the payment id."""
+        self.lifecycle = Lifecycle()
+        payment_id = self._create_invoice(reference)
+        self._pay_on_checkout(payment_id)
+        self._deliver_webhook()
+        self.lifecycle.stream_calls = Counter(self.poller.calls)
+        self.poller.calls.clear()
+        return self.lifecycle, payment_id
+
+    def _create_invoice(self, reference: str) -> str:
+        """The merchant's ``POST /api/create-invoice``; the new payment's id."""
         from sandbox.apigw import proxy_event
 
-        self.lifecycle = Lifecycle()
-        browser = Browser(self.invoke)
         body = {
             "amount": 12_500,
             "reference": reference,
@@ -177,8 +185,11 @@ class Bench:
             response = self.invoke("CreatePaymentFunction", event)
         if response["statusCode"] != 200:
             raise RuntimeError(f"create invoice answered {response['statusCode']}: {response['body']}")
-        payment_id = json.loads(response["body"])["payment_id"]
+        return str(json.loads(response["body"])["payment_id"])
 
+    def _pay_on_checkout(self, payment_id: str) -> None:
+        """The customer's browser: card page, card 4444, code page, code, result page."""
+        browser = Browser(self.invoke)
         with self.step("card page (GET /checkout/{id})", "CheckoutFunction"):
             card_page = browser.get(payment_id)
         card_form = {
@@ -205,6 +216,8 @@ class Bench:
         if "Payment successful" not in result_page:
             raise RuntimeError("the result page does not say the payment succeeded")
 
+    def _deliver_webhook(self) -> None:
+        """Lambda's side: the stream read, filtered records handed to the sender in batches."""
         sender_invocations = 0
         with self.step("webhook (stream -> WebhookSenderFunction -> receiver)", "WebhookSenderFunction", False):
             for _ in range(2):  # the terminal transition, then the sender's own bookkeeping write
@@ -215,9 +228,6 @@ class Bench:
                     if result != {"batchItemFailures": []}:
                         raise RuntimeError(f"the sender reported failures: {result}")
         self.lifecycle.steps[-1].invocations = sender_invocations
-        self.lifecycle.stream_calls = Counter(self.poller.calls)
-        self.poller.calls.clear()
-        return self.lifecycle, payment_id
 
     def check_paid_and_delivered(self, payment_id: str, secret: str) -> dict[str, Any]:
         """The lifecycle really happened: paid, one signed webhook, delivered. Returns the item."""
