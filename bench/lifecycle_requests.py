@@ -71,17 +71,7 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
             # The timed lifecycles run without the counter's read-backs around writes (those
             # would be billed to the handlers' durations); they are still counted and checked.
             bench.counted.counter.images_from = None
-            durations: dict[str, list[float]] = {}
-            log_bytes: dict[str, int] = {}
-            for i in range(1, TIMED_LIFECYCLES + 1):
-                again, again_id = bench.run_lifecycle(f"bench-lifecycle-{i}")
-                bench.check_paid_and_delivered(again_id, os.environ["WEBHOOK_SECRET"])
-                if [s.snapshot["requests"] for s in again.steps] != [s.snapshot["requests"] for s in first.steps]:
-                    raise RuntimeError(f"lifecycle {i} made different DynamoDB requests than the first")
-                for function, values in again.durations_ms.items():
-                    durations.setdefault(function, []).extend(values)
-                for function, count in again.log_bytes.items():
-                    log_bytes[function] = log_bytes.get(function, 0) + count
+            durations, log_bytes = _timed_lifecycles(bench, first)
             bench.counted.counter.images_from = admin  # exact units again for the expirer path
             refund = run_refund(bench, payment_id)
             expirer = bench.run_expirer()
@@ -90,8 +80,30 @@ def run(earlier: dict[str, Figure] | None = None) -> Figure:
         receiver.close()
 
     total = totals(first.steps)
-    scans = total["scans"] + expirer.snapshot["scans"]
     profile = lifecycle_profile(first, total, durations, log_bytes, memory, stored)
+    return _figure(first, total, expirer, refund, profile)
+
+
+def _timed_lifecycles(bench: Bench, first: Lifecycle) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """``TIMED_LIFECYCLES`` more lifecycles, each checked to make the first's requests; the
+    durations and log bytes of every invocation, per function."""
+    durations: dict[str, list[float]] = {}
+    log_bytes: dict[str, int] = {}
+    for i in range(1, TIMED_LIFECYCLES + 1):
+        again, again_id = bench.run_lifecycle(f"bench-lifecycle-{i}")
+        bench.check_paid_and_delivered(again_id, os.environ["WEBHOOK_SECRET"])
+        if [s.snapshot["requests"] for s in again.steps] != [s.snapshot["requests"] for s in first.steps]:
+            raise RuntimeError(f"lifecycle {i} made different DynamoDB requests than the first")
+        for function, values in again.durations_ms.items():
+            durations.setdefault(function, []).extend(values)
+        for function, count in again.log_bytes.items():
+            log_bytes[function] = log_bytes.get(function, 0) + count
+    return durations, log_bytes
+
+
+def _figure(first: Lifecycle, total: dict[str, Any], expirer: Step, refund: list[Step], profile: Any) -> Figure:
+    """The figure: the first lifecycle's requests, the expirer and refund paths, against the target."""
+    scans = total["scans"] + expirer.snapshot["scans"]
     refund_text, refund_met = refund_summary(refund)
     met = total["total"] <= TARGET_REQUESTS and total["write_units"] <= TARGET_WRITE_UNITS and scans == 0 and refund_met
     stream_reads = first.stream_calls.get("GetRecords", 0)
