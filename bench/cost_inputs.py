@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from bench.common import captured_stdout, median, moto_account
 from bench.cost_pricing import SAMPLE_LIFECYCLES, Invocation, LifecycleProfile
@@ -19,81 +21,103 @@ def measure_partial_lifecycle(count: int = SAMPLE_LIFECYCLES) -> tuple[Lifecycle
 
     Returns the per-lifecycle profile and the expirer's empty run (priced as a fixed cost).
     """
-    from bench.expirer_scaling import EXPIRER_RULE
     from bench.handler_overhead import invoice_event
-    from sandbox.apigw import proxy_event
     from sandbox.functions import functions
-    from sandbox.lambda_events import scheduled_event
 
     found = functions()
     create, confirm, expirer = found["CreatePaymentFunction"], found["ConfirmFunction"], found["ExpirerFunction"]
-    token = "Bearer " + os.environ["SERVICE_AUTH_TOKEN"]
     with moto_account() as admin:
         for function in (create, confirm, expirer):
             function.load()
         from paysandbox.repository import dynamodb
 
-        timings: dict[str, list[float]] = {"create": [], "confirm": []}
-        log_bytes: dict[str, int] = {}
-        ids: list[str] = []
         with attach_counter(dynamodb) as counter:
-            for phase, function in (("create", create), ("confirm", confirm)):
-                with captured_stdout() as logs:
-                    for i in range(count):
-                        if phase == "create":
-                            event = invoice_event(f"lifecycle-{i}")
-                        else:
-                            body = json.dumps({"payment_id": ids[i]})
-                            headers = {"Content-Type": "application/json", "Authorization": token}
-                            event = proxy_event("POST", "/api/v2/confirm-payment", headers=headers, body=body)
-                        started = time.process_time()
-                        response = function.invoke(event)
-                        timings[phase].append((time.process_time() - started) * 1000)
-                        answer = json.loads(response["body"])
-                        if response["statusCode"] != 200:
-                            raise RuntimeError(f"{phase} failed: {response}")
-                        if phase == "create":
-                            ids.append(answer["payment_id"])
-                        elif answer["status"] != "PAYMENT_COMPLETED":
-                            raise RuntimeError(f"confirm did not complete: {answer}")
-                log_bytes[phase] = logs.bytes_written
+            invoices = [invoice_event(f"lifecycle-{i}") for i in range(count)]
+            created = _timed_invocations("create", create, invoices)
+            ids = [answer["payment_id"] for answer in created.answers]
+            confirmed = _timed_invocations("confirm", confirm, [_confirm_event(p) for p in ids])
+            incomplete = [answer for answer in confirmed.answers if answer["status"] != "PAYMENT_COMPLETED"]
+            if incomplete:
+                raise RuntimeError(f"confirm did not complete: {incomplete[0]}")
             per_lifecycle = counter.snapshot()
             counter.reset()
-            with captured_stdout() as logs:
-                started = time.process_time()
-                run = expirer.invoke(scheduled_event(EXPIRER_RULE))
-                expirer_ms = (time.process_time() - started) * 1000
-            if run.get("expired") != 0:
-                raise RuntimeError(f"the expirer expired confirmed payments: {run}")
-            expirer_logs = logs.bytes_written
+            expirer_ms, expirer_logs = _one_empty_expirer_run(expirer)
 
         stored = [admin.get_item(TableName="Payments", Key={"payment_id": {"S": p}})["Item"] for p in ids[:20]]
         if any(item["status"]["S"] != "paid" for item in stored):
             raise RuntimeError("a confirmed payment is not stored as paid")
-    # A paid payment lives in the table and, keys only, in the by-status index.
-    index_bytes = median(
-        [float(item_size({k: i[k] for k in ("payment_id", "status_group", "created_at")})) for i in stored]
-    )
-    stored_bytes = median([float(item_size(item)) for item in stored]) + index_bytes + 2 * 100
 
     profile = LifecycleProfile(
         label="PARTIAL: create invoice + operator confirm (+ expirer finds nothing); "
         "no checkout, no webhook delivery yet",
         partial=True,
-        invocations=[
-            Invocation(
-                "CreatePaymentFunction", 1, median(timings["create"]), create.memory, True, log_bytes["create"] / count
-            ),
-            Invocation(
-                "ConfirmFunction", 1, median(timings["confirm"]), confirm.memory, True, log_bytes["confirm"] / count
-            ),
-        ],
+        invocations=[created.invocation(count), confirmed.invocation(count)],
         dynamodb_read_units=per_lifecycle["read_units"] / count,
         dynamodb_write_units=per_lifecycle["write_units"] / count,
         dynamodb_requests={k: v / count for k, v in per_lifecycle["requests"].items()},
-        stored_bytes=stored_bytes,
+        stored_bytes=_paid_payment_bytes(stored),
     )
     return profile, Invocation("ExpirerFunction", 0, expirer_ms, expirer.memory, False, float(expirer_logs))
+
+
+@dataclass
+class TimedInvocations:
+    """One function invoked once per event: CPU milliseconds each, log bytes in all, the answers."""
+
+    function: Any  # sandbox.functions.Function
+    durations_ms: list[float]
+    log_bytes: int
+    answers: list[dict[str, Any]]
+
+    def invocation(self, count: int) -> Invocation:
+        """The function once per lifecycle (of ``count``), at its median duration, through API Gateway."""
+        duration_ms, log_bytes = median(self.durations_ms), self.log_bytes / count
+        return Invocation(self.function.logical_id, 1, duration_ms, self.function.memory, True, log_bytes)
+
+
+def _timed_invocations(phase: str, function: Any, events: list[dict[str, Any]]) -> TimedInvocations:
+    """Invoke ``function`` with each event; every answer must be a 200."""
+    durations, answers = [], []
+    with captured_stdout() as logs:
+        for event in events:
+            started = time.process_time()
+            response = function.invoke(event)
+            durations.append((time.process_time() - started) * 1000)
+            if response["statusCode"] != 200:
+                raise RuntimeError(f"{phase} failed: {response}")
+            answers.append(json.loads(response["body"]))
+    return TimedInvocations(function, durations, logs.bytes_written, answers)
+
+
+def _confirm_event(payment_id: str) -> dict[str, Any]:
+    """The operator's ``POST /api/v2/confirm-payment`` for one payment."""
+    from sandbox.apigw import proxy_event
+
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["SERVICE_AUTH_TOKEN"]}
+    body = json.dumps({"payment_id": payment_id})
+    return proxy_event("POST", "/api/v2/confirm-payment", headers=headers, body=body)
+
+
+def _one_empty_expirer_run(expirer: Any) -> tuple[float, int]:
+    """One scheduled run that must expire nothing: its CPU milliseconds and log bytes."""
+    from bench.expirer_scaling import EXPIRER_RULE
+    from sandbox.lambda_events import scheduled_event
+
+    with captured_stdout() as logs:
+        started = time.process_time()
+        run = expirer.invoke(scheduled_event(EXPIRER_RULE))
+        expirer_ms = (time.process_time() - started) * 1000
+    if run.get("expired") != 0:
+        raise RuntimeError(f"the expirer expired confirmed payments: {run}")
+    return expirer_ms, logs.bytes_written
+
+
+def _paid_payment_bytes(stored: list[dict[str, Any]]) -> float:
+    """Median bytes a paid payment keeps: in the table and, keys only, in the by-status index."""
+    index_bytes = median(
+        [float(item_size({k: i[k] for k in ("payment_id", "status_group", "created_at")})) for i in stored]
+    )
+    return median([float(item_size(item)) for item in stored]) + index_bytes + 2 * 100
 
 
 def measure_empty_expirer_run(runs: int = 5) -> Invocation:
