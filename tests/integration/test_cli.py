@@ -221,6 +221,31 @@ def test_trigger_produces_each_event(sandbox_factory: Any, flavour: str) -> None
             assert (payload["event"], payload["payment_id"]) == (event_type, made["payment_id"])
 
 
+def test_output_into_a_pipe_whose_reader_has_gone_ends_quietly(sandbox_factory: Any) -> None:
+    """``paysandbox payments get ... | head -0``: the reader is gone before anything is written.
+    The command stops with the shell's status for a closed pipe, not a traceback."""
+    sandbox = sandbox_factory()
+    made = cli(
+        sandbox, "payments", "create", "--flavour", "v2", "--id", "tx-pipe", "--webhook-url", "https://example.com/hook"
+    )
+    assert made.returncode == 0, made.stderr
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "paysandbox_cli", "payments", "get", "pay_tx-pipe"],
+            env=cli_env(sandbox),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
 def test_events_list_shows_exactly_the_failing_ones_and_resend_delivers_again(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory(WEBHOOK_MAX_ATTEMPTS="1")
     with Receiver() as receiver:
