@@ -3,6 +3,9 @@ token) reads it and rolls its key or webhook secret (docs/teams.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from aws_lambda_powertools.event_handler import Response
 from confirm_operator import caller, new_router, operator_only, request_of
 
@@ -56,18 +59,20 @@ def get_team(team_id: str) -> Response[str]:
 def roll_team_key(team_id: str) -> Response[str]:
     from paysandbox import teams
 
-    team_id = _own_team(team_id)
-    rolled = teams.roll_key(team_id, json_object(request_of(router), empty_ok=True))
-    tenancy.forget(team_id)
-    return json_response(200, rolled, headers=NO_STORE)
+    return _rolled(team_id, teams.roll_key)
 
 
 @router.post("/api/teams/<team_id>/webhook-secret/roll", middlewares=[operator_only])
 def roll_team_webhook_secret(team_id: str) -> Response[str]:
     from paysandbox import teams
 
+    return _rolled(team_id, teams.roll_webhook_secret)
+
+
+def _rolled(team_id: str, roll: Callable[[str, dict[str, Any]], dict[str, Any]]) -> Response[str]:
+    """A roll of the caller's own team; this container forgets what it cached of the team."""
     team_id = _own_team(team_id)
-    rolled = teams.roll_webhook_secret(team_id, json_object(request_of(router), empty_ok=True))
+    rolled = roll(team_id, json_object(request_of(router), empty_ok=True))
     tenancy.forget(team_id)
     return json_response(200, rolled, headers=NO_STORE)
 

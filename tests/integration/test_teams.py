@@ -10,7 +10,7 @@ from harness.receiver import Received, Receiver
 from harness.sandbox_process import SECRET, TOKEN, Sandbox
 from harness.webhook_checks import schemes_verified
 from paysandbox import signatures
-from tests.support import wait_for
+from tests.support import v2_body, wait_for
 
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -206,14 +206,7 @@ def test_wrong_rolled_or_revoked_keys_are_401_never_the_default_team(sandbox_fac
         status, answer = sandbox.request("POST", "/api/teams", {"team_id": bad}, ADMIN)
         assert (status, answer["error"]["code"]) == (422, "validation_error"), bad
     assert sandbox.request("POST", "/api/teams", {"team_id": "other"}, bearer(shop["api_key"]))[0] == 401
-    body = {
-        "version": "v2",
-        "tx_id": "tx_1",
-        "order_id": 1,
-        "user_id": 1,
-        "amount": 100,
-        "callback_url": "https://m.example/h",
-    }
+    body = v2_body(tx_id="tx_1", order_id=1, user_id=1, amount=100, callback_url="https://m.example/h")
     for key in (shop["api_key"][:-1] + "x", "psk_nobody_" + "a" * 40, "psk_", "not-a-key"):
         status, answer = sandbox.request("POST", "/api/v2/payments", body, bearer(key))
         assert (status, answer["error"]["code"]) == (401, "invalid_api_key"), key
@@ -238,14 +231,7 @@ def test_wrong_rolled_or_revoked_keys_are_401_never_the_default_team(sandbox_fac
 def test_require_api_keys_refuses_keyless_creation(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory(REQUIRE_API_KEYS="true", SANDBOX_TEAMS="shop")
     key = next(line.split(" key ")[1].split()[0] for line in sandbox.output().splitlines() if "Team shop" in line)
-    body = {
-        "version": "v2",
-        "tx_id": "tx_1",
-        "order_id": 1,
-        "user_id": 1,
-        "amount": 100,
-        "callback_url": "https://m.example/h",
-    }
+    body = v2_body(tx_id="tx_1", order_id=1, user_id=1, amount=100, callback_url="https://m.example/h")
     status, answer = sandbox.request("POST", "/api/v2/payments", body)
     assert (status, answer["error"]["code"]) == (401, "api_key_required")
     assert sandbox.request("POST", "/api/v2/payments", body, bearer(key))[0] == 200
